@@ -1,0 +1,11 @@
+//! A render job: what to render (spec), and the driver that walks it window by window through a
+//! sampler, streaming finished audio to an observer.
+
+mod interpolation;
+mod render;
+mod spec;
+mod strength;
+
+pub use render::{RenderObserver, render};
+pub use spec::{JobSpec, Mode, RenderSettings};
+pub use strength::StrengthCurve;

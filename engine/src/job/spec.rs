@@ -1,0 +1,60 @@
+//! What a job renders. Built by the plugin from a capture, or by the CLI from files.
+
+use super::StrengthCurve;
+use crate::audio::Audio;
+use crate::sampler::SamplerKind;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Noise the source to the strength, then denoise it.
+    Variation,
+    /// Encode the source and `other` to noise (reverse DDIM), slerp at `position`, sample back.
+    Interpolation { other: Arc<Audio>, position: f64 },
+    /// From pure noise; the source only gives length, rate and channel count.
+    Generation,
+}
+
+impl Mode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Variation => "variation",
+            Mode::Interpolation { .. } => "interpolation",
+            Mode::Generation => "generation",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderSettings {
+    pub steps: u32,
+    pub sampler: SamplerKind,
+    /// DDIM's eta: 0 is deterministic, 1 is ancestral.
+    pub eta: f64,
+    pub seed: u64,
+    /// Render window in model frames; `None` uses the model's trained window.
+    pub window_length: Option<usize>,
+    /// Overlap between windows in model frames; `None` uses 1/8 of the window.
+    pub overlap: Option<usize>,
+}
+
+impl Default for RenderSettings {
+    fn default() -> Self {
+        Self { steps: 50, sampler: SamplerKind::Ddim, eta: 0.0, seed: 0, window_length: None, overlap: None }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    pub mode: Mode,
+    pub source: Arc<Audio>,
+    pub strength: StrengthCurve,
+    pub settings: RenderSettings,
+    /// Initial noise at the model's rate instead of the seeded draw (for comparison with other
+    /// implementations); must cover the whole model-rate input.
+    pub noise: Option<Arc<Audio>>,
+}
+
+/// Most steps a job may ask for; more is a typo, not a wish.
+pub const MAX_STEPS: u32 = 1000;

@@ -1,0 +1,38 @@
+//! A Dance Diffusion model: where it comes from, what its manifest promises, and the ONNX Runtime
+//! session that runs it.
+
+mod manifest;
+mod runtime;
+mod session;
+
+pub use manifest::{Manifest, ModelSource, LoadedModelFiles};
+pub use runtime::{Runtime, RuntimeSearch};
+pub use session::{OrtDenoiser, Provider, ProviderChoice, SessionOptions};
+
+use serde::{Deserialize, Serialize};
+
+/// What the engine needs to know about a model to feed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    /// The rate the model was trained at; audio is resampled to it.
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// The trained chunk (`sample_size`): the default render window.
+    pub window_length: usize,
+    /// Every input length must be a multiple of this (2^number of downsamplings).
+    pub length_multiple: usize,
+    pub min_length: usize,
+}
+
+impl ModelInfo {
+    /// The smallest valid model length ≥ `frames`.
+    pub fn valid_length(&self, frames: usize) -> usize {
+        let m = self.length_multiple.max(1);
+        frames.max(self.min_length).div_ceil(m) * m
+    }
+
+    pub fn is_valid_length(&self, frames: usize) -> bool {
+        frames >= self.min_length && frames % self.length_multiple.max(1) == 0
+    }
+}

@@ -1,0 +1,183 @@
+//! The ONNX Runtime session that runs a model: execution provider choice (CUDA when asked for and
+//! usable, else CPU, and why), thread counts, and the v-prediction call.
+
+use super::{LoadedModelFiles, ModelInfo};
+use crate::denoiser::Denoiser;
+use crate::error::{EngineError, Result};
+use ort::ep::ExecutionProvider;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::TensorRef;
+use serde::{Deserialize, Serialize};
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderChoice {
+    /// CUDA when the runtime and machine support it, else CPU.
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl std::str::FromStr for ProviderChoice {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda),
+            _ => Err(EngineError::Input(format!("unknown provider '{s}' (expected cpu, cuda or auto)"))),
+        }
+    }
+}
+
+/// What the session got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Provider {
+    Cpu,
+    Cuda,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    pub provider: ProviderChoice,
+    /// Intra-op threads; `None` lets ONNX Runtime use one per physical core.
+    pub intra_threads: Option<usize>,
+}
+
+pub struct OrtDenoiser {
+    session: Session,
+    info: ModelInfo,
+    audio_name: String,
+    t_name: String,
+    output_name: String,
+    provider: Provider,
+    /// Why CUDA was not used, when it was asked for or allowed.
+    provider_note: Option<String>,
+}
+
+impl OrtDenoiser {
+    /// Builds the session. Needs the runtime loaded ([`super::RuntimeSearch::load`]).
+    pub fn new(files: &LoadedModelFiles, options: &SessionOptions) -> Result<Self> {
+        let manifest = &files.manifest;
+        let env = super::runtime::environment()
+            .ok_or_else(|| EngineError::Internal("ONNX Runtime environment not initialised".into()))?;
+        let ort_err = |e: ort::Error<_>| EngineError::Inference(format!("cannot create the session: {e}"));
+        let mut builder = Session::builder(env)
+            .map_err(|e| EngineError::Inference(format!("cannot create the session: {e}")))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(ort_err)?;
+        if let Some(n) = options.intra_threads {
+            builder = builder.with_intra_threads(n.max(1)).map_err(ort_err)?;
+        }
+
+        let (provider, provider_note) = match options.provider {
+            ProviderChoice::Cpu => (Provider::Cpu, None),
+            ProviderChoice::Auto | ProviderChoice::Cuda => match register_cuda(&mut builder) {
+                Ok(()) => (Provider::Cuda, None),
+                Err(why) => (Provider::Cpu, Some(why)),
+            },
+        };
+
+        let session = builder.commit_from_memory(&files.onnx).map_err(|e| EngineError::ModelFile {
+            path: files.origin.clone().into(),
+            reason: format!("ONNX Runtime refused it ({e})"),
+        })?;
+        let denoiser = Self {
+            info: manifest.info(),
+            audio_name: manifest.inputs.audio.clone(),
+            t_name: manifest.inputs.t.clone(),
+            output_name: manifest.output.clone(),
+            session,
+            provider,
+            provider_note,
+        };
+        denoiser.check_signature()?;
+        Ok(denoiser)
+    }
+
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    pub fn provider_note(&self) -> Option<&str> {
+        self.provider_note.as_deref()
+    }
+
+    /// The graph's inputs and output must be the ones the manifest names, with the expected ranks.
+    fn check_signature(&self) -> Result<()> {
+        let bad = |reason: String| Err(EngineError::ModelShape { name: self.info.name.clone(), reason });
+        let rank = |outlets: &[ort::value::Outlet], name: &str| {
+            outlets.iter().find(|o| o.name() == name).map(|o| o.dtype().tensor_shape().map_or(0, |s| s.len()))
+        };
+        let names = |outlets: &[ort::value::Outlet]| outlets.iter().map(|o| o.name().to_string()).collect::<Vec<_>>();
+        match rank(self.session.inputs(), &self.audio_name) {
+            Some(3) => {}
+            Some(r) => return bad(format!("input '{}' has rank {r}, expected [batch, channels, length]", self.audio_name)),
+            None => return bad(format!("no input '{}' (inputs: {:?})", self.audio_name, names(self.session.inputs()))),
+        }
+        match rank(self.session.inputs(), &self.t_name) {
+            Some(1) => {}
+            Some(r) => return bad(format!("input '{}' has rank {r}, expected [batch]", self.t_name)),
+            None => return bad(format!("no input '{}' (inputs: {:?})", self.t_name, names(self.session.inputs()))),
+        }
+        if rank(self.session.outputs(), &self.output_name) != Some(3) {
+            return bad(format!(
+                "no rank-3 output '{}' (outputs: {:?})",
+                self.output_name,
+                names(self.session.outputs())
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Registers CUDA so that failure is reported instead of silently running on CPU.
+fn register_cuda(builder: &mut ort::session::builder::SessionBuilder) -> std::result::Result<(), String> {
+    let cuda = ort::ep::CUDA::default();
+    match ort::ep::CUDA::is_available() {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err("this ONNX Runtime build has no CUDA support (fetch the GPU build: cargo xtask fetch-ort --gpu)".into());
+        }
+        Err(e) => return Err(format!("could not query ONNX Runtime for CUDA ({e})")),
+    }
+    cuda.register(builder).map_err(|e| format!("CUDA could not be initialised ({e})"))
+}
+
+impl Denoiser for OrtDenoiser {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn predict_v(&mut self, x: &[f32], t: &[f32], frames: usize, v: &mut [f32]) -> Result<()> {
+        let batch = t.len();
+        let channels = self.info.channels;
+        debug_assert_eq!(x.len(), batch * channels * frames);
+        let err = |e: ort::Error| EngineError::Inference(e.to_string());
+        let audio = TensorRef::from_array_view(([batch, channels, frames], x)).map_err(err)?;
+        let times = TensorRef::from_array_view(([batch], t)).map_err(err)?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.audio_name.as_str() => audio, self.t_name.as_str() => times])
+            .map_err(err)?;
+        let (shape, data) = outputs[self.output_name.as_str()].try_extract_tensor::<f32>().map_err(err)?;
+        if data.len() != v.len() {
+            return Err(EngineError::ModelShape {
+                name: self.info.name.clone(),
+                reason: format!("output shape {shape:?} does not match the input [{batch}, {channels}, {frames}]"),
+            });
+        }
+        v.copy_from_slice(data);
+        Ok(())
+    }
+
+    fn device(&self) -> String {
+        match self.provider {
+            Provider::Cpu => "CPU".into(),
+            Provider::Cuda => "CUDA".into(),
+        }
+    }
+}
