@@ -43,10 +43,7 @@ impl Audio {
 
     /// Index of the first non-finite sample, if any.
     pub fn first_non_finite(&self) -> Option<(usize, usize)> {
-        self.channels
-            .iter()
-            .enumerate()
-            .find_map(|(c, ch)| ch.iter().position(|s| !s.is_finite()).map(|i| (c, i)))
+        self.channels.iter().enumerate().find_map(|(c, ch)| ch.iter().position(|s| !s.is_finite()).map(|i| (c, i)))
     }
 
     /// Replaces NaN/Inf with silence; returns how many samples were replaced. Hosts can send anything;
@@ -72,9 +69,7 @@ impl Audio {
     pub fn to_layout(&self, n: usize) -> Audio {
         if n == 1 && self.num_channels() > 1 {
             let k = self.num_channels() as f32;
-            let mono = (0..self.frames())
-                .map(|i| self.channels.iter().map(|c| c[i]).sum::<f32>() / k)
-                .collect();
+            let mono = (0..self.frames()).map(|i| self.channels.iter().map(|c| c[i]).sum::<f32>() / k).collect();
             return Audio { sample_rate: self.sample_rate, channels: vec![mono] };
         }
         self.with_channel_count(n)

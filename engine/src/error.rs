@@ -27,6 +27,9 @@ pub enum EngineError {
     AudioFile { path: PathBuf, reason: String },
     #[error("resampling failed: {0}")]
     Resample(String),
+    /// A job that failed on the worker; the message is already in plain words.
+    #[error("{0}")]
+    Failed(String),
     #[error("render cancelled")]
     Cancelled,
     #[error("internal error in the render: {0}")]

@@ -18,7 +18,8 @@ pub fn resample(audio: &Audio, rate: u32) -> Result<Audio> {
     if audio.sample_rate == rate {
         return Ok(audio.clone());
     }
-    let mut stream = StreamResampler::new(audio.sample_rate, rate, audio.num_channels(), audio.frames())?;
+    let frames = output_frames(audio.frames(), audio.sample_rate, rate);
+    let mut stream = StreamResampler::new(audio.sample_rate, rate, audio.num_channels(), frames)?;
     let mut out = stream.push(&audio.channels, audio.frames())?;
     let tail = stream.finish()?;
     for (o, t) in out.iter_mut().zip(tail) {
@@ -27,8 +28,14 @@ pub fn resample(audio: &Audio, rate: u32) -> Result<Audio> {
     Audio::new(rate, out)
 }
 
+/// Frames that `frames` input frames at `from` make at `to`: `ceil(frames · to / from)`.
+pub fn output_frames(frames: usize, from: u32, to: u32) -> usize {
+    (frames as u128 * to as u128).div_ceil(from as u128) as usize
+}
+
 /// Resamples a clip that arrives in pieces. Output frames come out in order, with the resampler's
-/// delay removed, and add up to exactly `ceil(input_frames · to / from)`.
+/// delay removed, and add up to exactly `output_frames` (the caller's length: a round trip returns
+/// to the original length, not one frame more).
 pub struct StreamResampler {
     inner: Option<Fft<f32>>,
     channels: usize,
@@ -42,8 +49,8 @@ pub struct StreamResampler {
 }
 
 impl StreamResampler {
-    pub fn new(from: u32, to: u32, channels: usize, input_frames: usize) -> Result<Self> {
-        let out_expected = (input_frames as u128 * to as u128).div_ceil(from as u128) as usize;
+    pub fn new(from: u32, to: u32, channels: usize, output_frames: usize) -> Result<Self> {
+        let out_expected = output_frames;
         let inner = if from == to { None } else { Some(fft(from, to, channels)?) };
         let (to_trim, out_max) = inner.as_ref().map_or((0, 0), |r| (r.output_delay(), r.output_frames_max()));
         Ok(Self {

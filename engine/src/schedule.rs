@@ -33,7 +33,7 @@ pub fn variation_times(steps: u32, strength: f64) -> Vec<f64> {
     let mut ts: Vec<f64> = if strength >= 1.0 {
         crash_schedule(steps)
     } else {
-        crash_schedule(steps).into_iter().filter(|&t| t < strength).collect()
+        crash_schedule(steps).into_iter().filter(|&t| t < strength || t == 0.0).collect()
     };
     ts.reverse();
     ts

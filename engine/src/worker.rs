@@ -77,10 +77,22 @@ pub struct EngineStatus {
 
 #[derive(Debug)]
 pub enum JobEvent {
-    Started { device: String, windows: usize, calls: usize },
+    Started {
+        device: String,
+        windows: usize,
+        calls: usize,
+    },
     /// Final audio for output frames `[offset, offset + frames)` at the source's rate and layout.
-    Chunk { offset: usize, audio: Audio },
-    Finished { audio: Arc<Audio>, seconds: f64, realtime_factor: f64, device: String },
+    Chunk {
+        offset: usize,
+        audio: Audio,
+    },
+    Finished {
+        audio: Arc<Audio>,
+        seconds: f64,
+        realtime_factor: f64,
+        device: String,
+    },
     Failed(String),
     Cancelled,
 }
@@ -119,7 +131,7 @@ impl JobHandle {
         for event in self.events.iter() {
             match event {
                 JobEvent::Finished { audio, .. } => return Ok(audio),
-                JobEvent::Failed(msg) => return Err(EngineError::Internal(msg)),
+                JobEvent::Failed(msg) => return Err(EngineError::Failed(msg)),
                 JobEvent::Cancelled => return Err(EngineError::Cancelled),
                 _ => {}
             }
@@ -337,13 +349,20 @@ impl Worker {
             Err(EngineError::Cancelled)
         } else {
             match self.ensure_backend() {
-                Err(msg) => Err(EngineError::Internal(msg)),
+                Err(msg) => Err(EngineError::Failed(msg)),
                 Ok(()) => {
                     let backend = self.backend.as_mut().expect("backend loaded");
                     let device = backend.denoiser.device();
                     let started = Instant::now();
-                    let mut observer = Observer { events: &events, progress: &progress, cancel: &cancel, device: &device, started: false };
-                    let result = catch_unwind(AssertUnwindSafe(|| render(&spec, backend.denoiser.as_mut(), &mut observer)));
+                    let mut observer = Observer {
+                        events: &events,
+                        progress: &progress,
+                        cancel: &cancel,
+                        device: &device,
+                        started: false,
+                    };
+                    let result =
+                        catch_unwind(AssertUnwindSafe(|| render(&spec, backend.denoiser.as_mut(), &mut observer)));
                     let result = match result {
                         Ok(r) => r,
                         Err(p) => {
@@ -363,7 +382,7 @@ impl Worker {
         let event = match outcome {
             Ok(finished) => finished,
             Err(EngineError::Cancelled) => JobEvent::Cancelled,
-            Err(EngineError::Internal(msg)) => JobEvent::Failed(msg),
+            Err(EngineError::Failed(msg)) => JobEvent::Failed(msg),
             Err(e) => JobEvent::Failed(e.to_string()),
         };
         let _ = events.send(event);

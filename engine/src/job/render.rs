@@ -7,7 +7,7 @@ use crate::audio::Audio;
 use crate::denoiser::Denoiser;
 use crate::error::{EngineError, Result};
 use crate::noise::NoiseSource;
-use crate::resample::{StreamResampler, resample};
+use crate::resample::{StreamResampler, output_frames, resample};
 use crate::sampler::{self, ModelFn, StepObserver};
 use crate::schedule::{alpha_sigma, variation_times};
 use crate::window::{WindowPlan, place};
@@ -107,7 +107,13 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
     observer.planned(plan.windows.len(), times.iter().map(calls_per).sum());
 
     let mut out_model = vec![vec![0.0f32; frames]; info.channels];
-    let mut back = StreamResampler::new(info.sample_rate, host_rate, info.channels, frames)?;
+    // Back at the host rate the render is as long as the source (or the longer interpolation source).
+    let host_frames = if frames == source.frames() {
+        spec.source.frames()
+    } else {
+        output_frames(frames, info.sample_rate, host_rate)
+    };
+    let mut back = StreamResampler::new(info.sample_rate, host_rate, info.channels, host_frames)?;
     let mut emitted_model = 0;
     let mut emitted_host = 0;
     let mut whole: Vec<Vec<f32>> = vec![Vec::new(); host_channels];
@@ -136,7 +142,10 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
                 match &spec.mode {
                     Mode::Interpolation { position, .. } => {
                         let x1 = flat(other.as_ref().expect("interpolation has a second source"));
-                        x0.iter().zip(&x1).map(|(a, b)| ((1.0 - position) * *a as f64 + position * *b as f64) as f32).collect()
+                        x0.iter()
+                            .zip(&x1)
+                            .map(|(a, b)| ((1.0 - position) * *a as f64 + position * *b as f64) as f32)
+                            .collect()
                     }
                     _ => x0,
                 }

@@ -64,8 +64,10 @@ pub struct LoadedModelFiles {
 
 impl Manifest {
     pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
-        let manifest: Manifest = serde_json::from_str(text)
-            .map_err(|e| EngineError::Manifest { path: path.to_owned(), reason: format!("not a valid manifest ({e})") })?;
+        let manifest: Manifest = serde_json::from_str(text).map_err(|e| EngineError::Manifest {
+            path: path.to_owned(),
+            reason: format!("not a valid manifest ({e})"),
+        })?;
         manifest.validate(path)?;
         Ok(manifest)
     }
@@ -84,7 +86,7 @@ impl Manifest {
         if self.channels == 0 || self.channels > 8 {
             return bad(format!("{} channels is out of range", self.channels));
         }
-        if self.length_multiple == 0 || self.window_length == 0 || self.window_length % self.length_multiple != 0 {
+        if self.length_multiple == 0 || self.window_length == 0 || !self.window_length.is_multiple_of(self.length_multiple) {
             return bad(format!(
                 "window length {} is not a multiple of the length multiple {}",
                 self.window_length, self.length_multiple

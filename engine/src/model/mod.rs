@@ -5,7 +5,7 @@ mod manifest;
 mod runtime;
 mod session;
 
-pub use manifest::{Manifest, ModelSource, LoadedModelFiles};
+pub use manifest::{LoadedModelFiles, Manifest, ModelSource};
 pub use runtime::{Runtime, RuntimeSearch};
 pub use session::{OrtDenoiser, Provider, ProviderChoice, SessionOptions};
 
@@ -33,6 +33,6 @@ impl ModelInfo {
     }
 
     pub fn is_valid_length(&self, frames: usize) -> bool {
-        frames >= self.min_length && frames % self.length_multiple.max(1) == 0
+        frames >= self.min_length && frames.is_multiple_of(self.length_multiple.max(1))
     }
 }

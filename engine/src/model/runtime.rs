@@ -14,7 +14,8 @@ pub const FETCHED_DIR_CPU: &str = "onnxruntime/cpu";
 pub const FETCHED_DIR_GPU: &str = "onnxruntime/gpu";
 
 /// The places to look, in order: an explicit path, `ORT_DYLIB_PATH`, beside the plugin or binary,
-/// the project's `target/`, then the system's library path.
+/// the project's `target/`, then the system's library path. An explicit path is the only place
+/// looked at: a user who names a library wants that one, not a silent substitute.
 #[derive(Debug, Clone, Default)]
 pub struct RuntimeSearch {
     /// From a CLI flag or a setting; a file or a folder.
@@ -46,6 +47,7 @@ impl RuntimeSearch {
         };
         if let Some(p) = &self.explicit {
             push_dir_or_file(p);
+            return out;
         }
         if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
             push_dir_or_file(Path::new(&p));
@@ -67,25 +69,25 @@ impl RuntimeSearch {
 
     /// Loads the first library found (once per process; later calls return the loaded one).
     pub fn load(&self) -> Result<Runtime> {
-        let mut loaded = LOADED.lock();
-        if let Some(rt) = loaded.as_ref() {
-            return Ok(rt.clone());
-        }
         let candidates = self.candidates();
         let found = candidates.iter().find(|p| p.is_file()).cloned();
+        let mut loaded = LOADED.lock();
+        if let Some(rt) = loaded.as_ref() {
+            if self.explicit.is_some() && found.is_none() {
+                return Err(EngineError::RuntimeMissing { searched: display_list(&candidates) });
+            }
+            return Ok(rt.clone());
+        }
         // Last resort: the system's library path, through the dynamic loader's own search.
         let path = match found {
             Some(p) => p,
-            None if system_has_runtime() => PathBuf::from("libonnxruntime.so"),
+            None if self.explicit.is_none() && system_has_runtime() => PathBuf::from("libonnxruntime.so"),
             None => {
-                let mut searched: Vec<String> = candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .filter(|p| !p.contains("onnxruntime/libonnxruntime.so."))
-                    .collect();
-                searched.dedup();
-                searched.push("the system library path".into());
-                return Err(EngineError::RuntimeMissing { searched: searched.join(", ") });
+                let mut searched = display_list(&candidates);
+                if self.explicit.is_none() {
+                    searched.push_str(", the system library path");
+                }
+                return Err(EngineError::RuntimeMissing { searched });
             }
         };
         // ort keeps the first library it loads for the life of the process.
@@ -108,10 +110,22 @@ impl RuntimeSearch {
     }
 }
 
+/// The folders searched, once each, for an error message.
+fn display_list(candidates: &[PathBuf]) -> String {
+    let mut dirs: Vec<String> = Vec::new();
+    for c in candidates {
+        let d = c.parent().map_or_else(|| c.display().to_string(), |p| p.display().to_string());
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    format!("libonnxruntime.so in {}", dirs.join(", "))
+}
+
 fn runtime_version() -> String {
     // "ORT Build Info: git-branch=rel-1.32.0, …": the branch names the version.
     let info = ort::info();
-    info.split(|c| c == ',' || c == ' ')
+    info.split([',', ' '])
         .find_map(|part| part.strip_prefix("git-branch=rel-"))
         .unwrap_or("unknown")
         .to_string()

@@ -115,7 +115,9 @@ impl OrtDenoiser {
         let names = |outlets: &[ort::value::Outlet]| outlets.iter().map(|o| o.name().to_string()).collect::<Vec<_>>();
         match rank(self.session.inputs(), &self.audio_name) {
             Some(3) => {}
-            Some(r) => return bad(format!("input '{}' has rank {r}, expected [batch, channels, length]", self.audio_name)),
+            Some(r) => {
+                return bad(format!("input '{}' has rank {r}, expected [batch, channels, length]", self.audio_name));
+            }
             None => return bad(format!("no input '{}' (inputs: {:?})", self.audio_name, names(self.session.inputs()))),
         }
         match rank(self.session.inputs(), &self.t_name) {
@@ -140,7 +142,9 @@ fn register_cuda(builder: &mut ort::session::builder::SessionBuilder) -> std::re
     match ort::ep::CUDA::is_available() {
         Ok(true) => {}
         Ok(false) => {
-            return Err("this ONNX Runtime build has no CUDA support (fetch the GPU build: cargo xtask fetch-ort --gpu)".into());
+            return Err(
+                "this ONNX Runtime build has no CUDA support (fetch the GPU build: cargo xtask fetch-ort --gpu)".into(),
+            );
         }
         Err(e) => return Err(format!("could not query ONNX Runtime for CUDA ({e})")),
     }

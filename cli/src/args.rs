@@ -1,0 +1,93 @@
+//! Command-line flags.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "redance", version, about = "Dance Diffusion variations of audio files")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Render a variation, an interpolation or a generation to a WAV file.
+    Render(RenderArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Variation,
+    Interpolate,
+    Generate,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SamplerArg {
+    Ddim,
+    Iplms,
+    #[value(name = "dpmpp-2m")]
+    DpmPp2m,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ProviderArg {
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    /// Source WAV (any rate, mono or stereo). Optional for --mode generate with --length.
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+    /// Where to write the result (32-bit float WAV at the input's rate).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Model folder (manifest.json + .onnx); default: the built-in model.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "variation")]
+    pub mode: ModeArg,
+    /// Second source, for --mode interpolate.
+    #[arg(long = "with")]
+    pub with: Option<PathBuf>,
+    /// Interpolation position: 0 = input, 1 = --with.
+    #[arg(long, default_value_t = 0.5)]
+    pub position: f64,
+    /// Denoise strength: 0 returns the input, 1 generates anew.
+    #[arg(long, default_value_t = 0.5)]
+    pub strength: f32,
+    /// Diffusion steps over the full schedule (a variation uses those below its strength).
+    #[arg(long, default_value_t = 50)]
+    pub steps: u32,
+    #[arg(long, value_enum, default_value = "ddim")]
+    pub sampler: SamplerArg,
+    /// DDIM eta: 0 deterministic, 1 ancestral.
+    #[arg(long, default_value_t = 0.0)]
+    pub eta: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Initial noise (float WAV at the model's rate) instead of the seeded draw.
+    #[arg(long)]
+    pub noise: Option<PathBuf>,
+    /// Seconds to generate (--mode generate).
+    #[arg(long)]
+    pub length: Option<f64>,
+    /// Render window in model samples (default: the model's trained window).
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// ONNX Runtime library (file or folder); default: ORT_DYLIB_PATH, beside redance, target/, system.
+    #[arg(long)]
+    pub ort: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub provider: ProviderArg,
+    /// ONNX Runtime intra-op threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also draw source and result (waveform and spectrogram) to this PNG.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}

@@ -1,0 +1,150 @@
+//! `redance render`: builds a job from files and flags, runs it on an engine with a progress bar,
+//! writes the result, prints the device and the real-time factor.
+
+use crate::args::{ModeArg, ProviderArg, RenderArgs, SamplerArg};
+use indicatif::{ProgressBar, ProgressStyle};
+use redance_engine::model::{RuntimeSearch, SessionOptions};
+use redance_engine::worker::JobEvent;
+use redance_engine::{
+    Audio, Engine, EngineConfig, EngineError, JobSpec, Mode, ModelSource, ProviderChoice, RenderSettings, SamplerKind,
+    StrengthCurve,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
+    let spec = build_spec(args)?;
+    let config = EngineConfig {
+        runtime: RuntimeSearch { explicit: args.ort.clone(), ..Default::default() },
+        model: args.model.clone().map_or(ModelSource::Embedded, ModelSource::Path),
+        session: SessionOptions {
+            provider: match args.provider {
+                ProviderArg::Auto => ProviderChoice::Auto,
+                ProviderArg::Cpu => ProviderChoice::Cpu,
+                ProviderArg::Cuda => ProviderChoice::Cuda,
+            },
+            intra_threads: args.threads,
+        },
+    };
+    let engine = Engine::new(config);
+    let job = engine.submit(0, spec.clone());
+
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} model calls, {eta} left")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("loading model");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let finished = loop {
+        match job.events.recv_timeout(Duration::from_millis(100)) {
+            Ok(JobEvent::Started { device, windows, calls }) => {
+                bar.set_length(calls as u64);
+                bar.set_message(format!("rendering {windows} window(s) on {device}"));
+            }
+            Ok(JobEvent::Chunk { .. }) => {}
+            Ok(JobEvent::Finished { audio, seconds, realtime_factor, device }) => {
+                break (audio, seconds, realtime_factor, device);
+            }
+            Ok(JobEvent::Failed(msg)) => {
+                bar.finish_and_clear();
+                return Err(EngineError::Failed(msg));
+            }
+            Ok(JobEvent::Cancelled) => {
+                bar.finish_and_clear();
+                return Err(EngineError::Cancelled);
+            }
+            Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {}
+            Err(_) => {
+                bar.finish_and_clear();
+                return Err(EngineError::Internal("the engine stopped".into()));
+            }
+        }
+        bar.set_position(job.progress.calls_done.load(std::sync::atomic::Ordering::Relaxed) as u64);
+    };
+    bar.finish_and_clear();
+    let (audio, seconds, rtf, device) = finished;
+    audio.write_wav(&args.output)?;
+    let status = engine.status();
+    if let Some(note) = status.provider_note {
+        eprintln!("note: CUDA not used: {note}");
+    }
+    if let Some(plot) = &args.plot {
+        crate::plot::draw(&spec.source, &audio, plot)?;
+        println!("plot: {}", plot.display());
+    }
+    let model = status.model.map(|m| m.name).unwrap_or_default();
+    println!(
+        "wrote {} ({:.2} s, {} Hz, {} ch)",
+        args.output.display(),
+        audio.duration_s(),
+        audio.sample_rate,
+        audio.num_channels()
+    );
+    println!(
+        "model {model} on {device}: {:.2} s of audio in {seconds:.2} s, real-time factor {rtf:.2}x",
+        audio.duration_s()
+    );
+    Ok(())
+}
+
+fn build_spec(args: &RenderArgs) -> Result<JobSpec, EngineError> {
+    let input = args.input.as_deref().map(Audio::read_wav).transpose()?;
+    let mode = match args.mode {
+        ModeArg::Variation => Mode::Variation,
+        ModeArg::Interpolate => {
+            let other = args
+                .with
+                .as_deref()
+                .ok_or_else(|| EngineError::Input("--mode interpolate needs --with OTHER.wav".into()))?;
+            Mode::Interpolation { other: Arc::new(Audio::read_wav(other)?), position: args.position }
+        }
+        ModeArg::Generate => Mode::Generation,
+    };
+    if args.length.is_some() && !matches!(mode, Mode::Generation) {
+        return Err(EngineError::Input("--length is for --mode generate".into()));
+    }
+    let source = match (&mode, input, args.length) {
+        (Mode::Generation, input, Some(seconds)) => {
+            if !(seconds > 0.0 && seconds <= 600.0) {
+                return Err(EngineError::Input(format!("--length must be between 0 and 600 seconds, not {seconds}")));
+            }
+            let (rate, channels) = input.as_ref().map_or((48_000, 2), |a| (a.sample_rate, a.num_channels()));
+            Audio::silent(rate, channels, (seconds * rate as f64).round() as usize)
+        }
+        (_, Some(input), _) => input,
+        (Mode::Generation, None, None) => {
+            return Err(EngineError::Input(
+                "--mode generate needs --length SECONDS (or --input for its length)".into(),
+            ));
+        }
+        (_, None, _) => return Err(EngineError::Input("--input IN.wav is required".into())),
+    };
+    if !(0.0..=1.0).contains(&args.strength) {
+        return Err(EngineError::Input(format!("--strength must be between 0 and 1, not {}", args.strength)));
+    }
+    let noise = args.noise.as_deref().map(Audio::read_wav).transpose()?.map(Arc::new);
+    let sampler = match args.sampler {
+        SamplerArg::Ddim => SamplerKind::Ddim,
+        SamplerArg::Iplms => SamplerKind::Iplms,
+        SamplerArg::DpmPp2m => SamplerKind::DpmPp2m,
+    };
+    if args.output.is_dir() {
+        return Err(EngineError::Input(format!("--output {} is a folder", args.output.display())));
+    }
+    Ok(JobSpec {
+        mode,
+        source: Arc::new(source),
+        strength: StrengthCurve::constant(args.strength),
+        settings: RenderSettings {
+            steps: args.steps,
+            sampler,
+            eta: args.eta,
+            seed: args.seed,
+            window_length: args.window,
+            overlap: None,
+        },
+        noise,
+    })
+}

@@ -1,0 +1,275 @@
+//! Whole jobs through `render` with fake models: identity, determinism, windows and crossfades,
+//! resampling, interpolation endpoints, streaming, cancellation and bad input.
+
+mod common;
+
+use common::{Recorder, chord, max_abs_diff, snr_db};
+use redance_engine::denoiser::fake::{Failing, Oracle, Zero, info};
+use redance_engine::job::render;
+use redance_engine::schedule::{alpha_sigma, variation_times};
+use redance_engine::{Audio, EngineError, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
+use std::sync::Arc;
+
+fn spec(source: Audio, strength: f32) -> JobSpec {
+    JobSpec {
+        mode: Mode::Variation,
+        source: Arc::new(source),
+        strength: StrengthCurve::constant(strength),
+        settings: RenderSettings { steps: 10, ..Default::default() },
+        noise: None,
+    }
+}
+
+#[test]
+fn strength_zero_is_the_source_bit_exact_even_across_windows() {
+    for frames in [1000, 4096, 20_000] {
+        let src = chord(48_000, frames);
+        let mut model = Zero(info(4096));
+        let out = render(&spec(src.clone(), 0.0), &mut model, &mut Recorder::default()).unwrap();
+        assert_eq!(out, src, "{frames} frames");
+    }
+}
+
+#[test]
+fn mono_in_mono_out() {
+    let mut src = chord(48_000, 3000);
+    src.channels.truncate(1);
+    let out = render(&spec(src.clone(), 0.0), &mut Zero(info(4096)), &mut Recorder::default()).unwrap();
+    assert_eq!(out, src);
+    let out = render(&spec(src, 0.5), &mut Zero(info(4096)), &mut Recorder::default()).unwrap();
+    assert_eq!(out.num_channels(), 1);
+}
+
+#[test]
+fn same_seed_same_output_other_seed_other_output() {
+    let src = chord(48_000, 5000);
+    let run = |seed| {
+        let mut s = spec(src.clone(), 0.6);
+        s.settings.seed = seed;
+        render(&s, &mut Zero(info(4096)), &mut Recorder::default()).unwrap()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+#[test]
+fn one_window_input_at_model_rate_is_one_call_of_its_own_length() {
+    let src = chord(48_000, 2048);
+    let mut rec = Recorder::default();
+    let mut model = Oracle { info: info(4096), x0: vec![0.0], calls: 0 };
+    render(&spec(src, 1.0), &mut model, &mut rec).unwrap();
+    assert_eq!(rec.windows, 1);
+    assert_eq!(model.calls, 10);
+}
+
+#[test]
+fn exact_model_recovers_the_source_in_one_window() {
+    let src = chord(48_000, 4096);
+    // The oracle knows the clean model input: the source, channel-major.
+    let mut model = Oracle { info: info(4096), x0: src.channels.concat(), calls: 0 };
+    for kind in SamplerKind::ALL {
+        let mut s = spec(src.clone(), 0.8);
+        s.settings.sampler = kind;
+        let out = render(&s, &mut model, &mut Recorder::default()).unwrap();
+        assert!(snr_db(&src, &out) > 60.0, "{kind}: {} dB", snr_db(&src, &out));
+    }
+}
+
+/// With v = 0, DDIM is linear per sample: out = k·(α₀·src + σ₀·noise), k = Π cos(Δt·π/2). Every window
+/// then computes the same function of position, so the windowed, crossfaded render must equal it
+/// everywhere: this checks window placement, noise alignment and the crossfade gains together.
+#[test]
+fn long_audio_in_overlapping_windows_joins_seamlessly() {
+    let frames = 23_456;
+    let src = chord(48_000, frames);
+    let noise = Audio::new(48_000, redance_engine::noise::NoiseSource::new(5, 5).planar(2, frames)).unwrap();
+    let mut s = spec(src.clone(), 0.7);
+    s.noise = Some(Arc::new(noise.clone()));
+    let mut rec = Recorder::default();
+    let out = render(&s, &mut Zero(info(4096)), &mut rec).unwrap();
+    assert!(rec.windows >= 6, "{} windows", rec.windows);
+
+    let ts = variation_times(10, 0.7);
+    let (a0, s0) = alpha_sigma(ts[0]);
+    let k: f64 = ts.windows(2).map(|w| ((w[0] - w[1]) * std::f64::consts::FRAC_PI_2).cos()).product();
+    let expected = Audio::new(
+        48_000,
+        (0..2)
+            .map(|c| {
+                (0..frames)
+                    .map(|i| (k * (a0 * src.channels[c][i] as f64 + s0 * noise.channels[c][i] as f64)) as f32)
+                    .collect()
+            })
+            .collect(),
+    )
+    .unwrap();
+    let err = max_abs_diff(&expected, &out);
+    assert!(err < 1e-4, "max error {err}");
+    // Streamed chunks tile the output in order.
+    let mut next = 0;
+    for (offset, len) in &rec.chunks {
+        assert_eq!(*offset, next);
+        next += len;
+    }
+    assert_eq!(next, frames);
+    assert!(rec.chunks.len() >= rec.windows, "one chunk per window at least");
+}
+
+#[test]
+fn strength_curve_gives_each_window_its_own_strength() {
+    let src = chord(48_000, 16_384);
+    let mut s = spec(src, 0.0);
+    s.strength = StrengthCurve::from_points(vec![0.0, 0.0, 1.0, 1.0]);
+    let mut rec = Recorder::default();
+    render(&s, &mut Zero(info(4096)), &mut rec).unwrap();
+    // Early windows sit at ~0 (few or no calls), late windows at ~1 (all 10 calls).
+    assert!(rec.calls_planned > 10 && rec.calls_planned < 10 * rec.windows, "{} calls", rec.calls_planned);
+}
+
+#[test]
+fn resampling_44k1_round_trip_keeps_the_audio() {
+    let src = chord(44_100, 30_000);
+    let out = render(&spec(src.clone(), 0.0), &mut Zero(info(8192)), &mut Recorder::default()).unwrap();
+    assert_eq!(out.sample_rate, 44_100);
+    assert_eq!(out.frames(), src.frames());
+    // 44.1 → 48 → 44.1 kHz: the body survives to within the resampler's accuracy.
+    let body = |a: &Audio| Audio::new(44_100, a.channels.iter().map(|c| c[2000..28_000].to_vec()).collect()).unwrap();
+    let snr = snr_db(&body(&src), &body(&out));
+    assert!(snr > 50.0, "round trip SNR {snr} dB");
+}
+
+#[test]
+fn resample_changes_rate_and_length() {
+    let src = chord(48_000, 48_000);
+    let out = redance_engine::resample::resample(&src, 44_100).unwrap();
+    assert_eq!(out.frames(), 44_100);
+    let back = redance_engine::resample::resample(&out, 48_000).unwrap();
+    assert_eq!(back.frames(), 48_000);
+}
+
+#[test]
+fn interpolation_endpoints_reproduce_each_sources_reconstruction() {
+    let a = chord(48_000, 4096);
+    let mut b = chord(48_000, 4096);
+    b.channels.reverse();
+    let interp = |x: &Audio, y: &Audio, p: f64| {
+        let mut s = spec(x.clone(), 0.5);
+        s.mode = Mode::Interpolation { other: Arc::new(y.clone()), position: p };
+        render(&s, &mut Zero(info(4096)), &mut Recorder::default()).unwrap()
+    };
+    // The reconstruction of A is the interpolation of A with itself.
+    let recon_a = interp(&a, &a, 0.5);
+    let recon_b = interp(&b, &b, 0.5);
+    assert_eq!(interp(&a, &b, 0.0), recon_a);
+    assert_eq!(interp(&a, &b, 1.0), recon_b);
+    let mid = interp(&a, &b, 0.5);
+    assert_ne!(mid, recon_a);
+    assert_ne!(mid, recon_b);
+}
+
+#[test]
+fn interpolation_with_an_exact_model_reconstructs_the_source() {
+    let a = chord(48_000, 4096);
+    let mut b = chord(48_000, 4096);
+    b.channels.reverse();
+    let mut s = spec(a.clone(), 0.6);
+    s.settings.steps = 40;
+    s.mode = Mode::Interpolation { other: Arc::new(b), position: 0.0 };
+    let mut model = Oracle { info: info(4096), x0: a.channels.concat(), calls: 0 };
+    let out = render(&s, &mut model, &mut Recorder::default()).unwrap();
+    assert!(snr_db(&a, &out) > 60.0);
+}
+
+#[test]
+fn generation_ignores_the_source_content() {
+    let mut s = spec(Audio::silent(48_000, 2, 5000), 0.0);
+    s.mode = Mode::Generation;
+    let mut rec = Recorder::default();
+    let out = render(&s, &mut Zero(info(4096)), &mut rec).unwrap();
+    assert_eq!(out.frames(), 5000);
+    assert_eq!(rec.calls_planned, 10 * rec.windows);
+}
+
+#[test]
+fn cancellation_stops_between_model_calls() {
+    let mut rec = Recorder { cancel_after_calls: Some(3), ..Default::default() };
+    let err = render(&spec(chord(48_000, 20_000), 1.0), &mut Zero(info(4096)), &mut rec).unwrap_err();
+    assert!(matches!(err, EngineError::Cancelled));
+    assert_eq!(rec.calls, 3);
+}
+
+#[test]
+fn a_failing_model_fails_the_job_with_its_message() {
+    let err = render(&spec(chord(48_000, 2000), 0.5), &mut Failing(info(4096)), &mut Recorder::default()).unwrap_err();
+    assert!(err.to_string().contains("always fails"), "{err}");
+}
+
+#[test]
+fn non_finite_input_never_reaches_the_model_or_the_output() {
+    let mut src = chord(48_000, 3000);
+    src.channels[0][10] = f32::NAN;
+    src.channels[1][20] = f32::INFINITY;
+    let out = render(&spec(src, 0.5), &mut Zero(info(4096)), &mut Recorder::default()).unwrap();
+    assert!(out.first_non_finite().is_none());
+}
+
+#[test]
+fn bad_settings_are_refused_in_words() {
+    let src = chord(48_000, 1000);
+    let cases: Vec<(JobSpec, &str)> = vec![
+        (
+            {
+                let mut s = spec(src.clone(), 0.5);
+                s.settings.steps = 0;
+                s
+            },
+            "steps",
+        ),
+        (
+            {
+                let mut s = spec(src.clone(), 0.5);
+                s.strength = StrengthCurve::constant(1.5);
+                s
+            },
+            "strength",
+        ),
+        (
+            {
+                let mut s = spec(src.clone(), 0.5);
+                s.settings.eta = -1.0;
+                s
+            },
+            "eta",
+        ),
+        (spec(Audio::silent(48_000, 2, 0), 0.5), "empty"),
+        (
+            {
+                let mut s = spec(src.clone(), 0.5);
+                s.mode = Mode::Interpolation { other: Arc::new(src.clone()), position: 2.0 };
+                s
+            },
+            "position",
+        ),
+        (
+            {
+                let mut s = spec(src.clone(), 0.5);
+                s.noise = Some(Arc::new(Audio::silent(48_000, 2, 10)));
+                s
+            },
+            "noise",
+        ),
+        (
+            {
+                let mut s = spec(src.clone(), 0.5);
+                s.noise = Some(Arc::new(Audio::silent(44_100, 2, 4096)));
+                s
+            },
+            "noise",
+        ),
+    ];
+    for (s, word) in cases {
+        let err = render(&s, &mut Zero(info(4096)), &mut Recorder::default()).unwrap_err();
+        assert!(matches!(err, EngineError::Input(_)), "{err}");
+        assert!(err.to_string().contains(word), "'{err}' should mention {word}");
+    }
+}
