@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
     let spec = build_spec(args)?;
+    spec.validate()?;
     let config = EngineConfig {
         runtime: RuntimeSearch { explicit: args.ort.clone(), ..Default::default() },
         model: args.model.clone().map_or(ModelSource::Embedded, ModelSource::Path),
@@ -24,6 +25,7 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
                 ProviderArg::Cuda => ProviderChoice::Cuda,
             },
             intra_threads: args.threads,
+            allow_spinning: true,
         },
     };
     let engine = Engine::new(config);

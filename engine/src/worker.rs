@@ -347,6 +347,8 @@ impl Worker {
         let Queued { id, spec, events, progress, cancel, .. } = job;
         let outcome = if cancel.load(Ordering::Relaxed) {
             Err(EngineError::Cancelled)
+        } else if let Err(e) = spec.validate() {
+            Err(e)
         } else {
             match self.ensure_backend() {
                 Err(msg) => Err(EngineError::Failed(msg)),

@@ -2,7 +2,7 @@
 //! finished stretch of audio to the observer as soon as no later window can change it.
 
 use super::interpolation::slerp;
-use super::spec::{JobSpec, MAX_STEPS, Mode};
+use super::spec::{JobSpec, Mode};
 use crate::audio::Audio;
 use crate::denoiser::Denoiser;
 use crate::error::{EngineError, Result};
@@ -38,35 +38,10 @@ impl StepObserver for Calls<'_> {
     }
 }
 
-fn validate(spec: &JobSpec) -> Result<()> {
-    let s = &spec.settings;
-    if spec.source.frames() == 0 {
-        return Err(EngineError::Input("the source audio is empty".into()));
-    }
-    if !(1..=MAX_STEPS).contains(&s.steps) {
-        return Err(EngineError::Input(format!("steps must be 1 to {MAX_STEPS}, not {}", s.steps)));
-    }
-    if !spec.strength.is_valid() {
-        return Err(EngineError::Input("strength must be between 0 and 1".into()));
-    }
-    if !(0.0..=1.0).contains(&s.eta) {
-        return Err(EngineError::Input(format!("eta must be between 0 and 1, not {}", s.eta)));
-    }
-    if let Mode::Interpolation { other, position } = &spec.mode {
-        if !(0.0..=1.0).contains(position) {
-            return Err(EngineError::Input(format!("position must be between 0 and 1, not {position}")));
-        }
-        if other.frames() == 0 {
-            return Err(EngineError::Input("the second source is empty".into()));
-        }
-    }
-    Ok(())
-}
-
 /// Renders `spec` with `denoiser`. Returns the whole output (source rate and layout); the same audio
 /// went to the observer chunk by chunk.
 pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn RenderObserver) -> Result<Audio> {
-    validate(spec)?;
+    spec.validate()?;
     let info = denoiser.info().clone();
     let (host_rate, host_channels) = (spec.source.sample_rate, spec.source.num_channels());
     let to_model = |a: &Audio| -> Result<Audio> {

@@ -2,6 +2,7 @@
 
 use super::StrengthCurve;
 use crate::audio::Audio;
+use crate::error::{EngineError, Result};
 use crate::sampler::SamplerKind;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -58,3 +59,32 @@ pub struct JobSpec {
 
 /// Most steps a job may ask for; more is a typo, not a wish.
 pub const MAX_STEPS: u32 = 1000;
+
+impl JobSpec {
+    /// Refuses settings no render can use, in words, before any model is loaded.
+    pub fn validate(&self) -> Result<()> {
+        let spec = self;
+        let s = &spec.settings;
+        if spec.source.frames() == 0 {
+            return Err(EngineError::Input("the source audio is empty".into()));
+        }
+        if !(1..=MAX_STEPS).contains(&s.steps) {
+            return Err(EngineError::Input(format!("steps must be 1 to {MAX_STEPS}, not {}", s.steps)));
+        }
+        if !spec.strength.is_valid() {
+            return Err(EngineError::Input("strength must be between 0 and 1".into()));
+        }
+        if !(0.0..=1.0).contains(&s.eta) {
+            return Err(EngineError::Input(format!("eta must be between 0 and 1, not {}", s.eta)));
+        }
+        if let Mode::Interpolation { other, position } = &spec.mode {
+            if !(0.0..=1.0).contains(position) {
+                return Err(EngineError::Input(format!("position must be between 0 and 1, not {position}")));
+            }
+            if other.frames() == 0 {
+                return Err(EngineError::Input("the second source is empty".into()));
+            }
+        }
+        Ok(())
+    }
+}

@@ -86,7 +86,10 @@ impl Manifest {
         if self.channels == 0 || self.channels > 8 {
             return bad(format!("{} channels is out of range", self.channels));
         }
-        if self.length_multiple == 0 || self.window_length == 0 || !self.window_length.is_multiple_of(self.length_multiple) {
+        if self.length_multiple == 0
+            || self.window_length == 0
+            || !self.window_length.is_multiple_of(self.length_multiple)
+        {
             return bad(format!(
                 "window length {} is not a multiple of the length multiple {}",
                 self.window_length, self.length_multiple

@@ -5,7 +5,7 @@ mod manifest;
 mod runtime;
 mod session;
 
-pub use manifest::{LoadedModelFiles, Manifest, ModelSource};
+pub use manifest::{LoadedModelFiles, Manifest, ModelSource, sha256_hex};
 pub use runtime::{Runtime, RuntimeSearch};
 pub use session::{OrtDenoiser, Provider, ProviderChoice, SessionOptions};
 

@@ -125,10 +125,7 @@ fn display_list(candidates: &[PathBuf]) -> String {
 fn runtime_version() -> String {
     // "ORT Build Info: git-branch=rel-1.32.0, …": the branch names the version.
     let info = ort::info();
-    info.split([',', ' '])
-        .find_map(|part| part.strip_prefix("git-branch=rel-"))
-        .unwrap_or("unknown")
-        .to_string()
+    info.split([',', ' ']).find_map(|part| part.strip_prefix("git-branch=rel-")).unwrap_or("unknown").to_string()
 }
 
 fn system_has_runtime() -> bool {

@@ -45,6 +45,9 @@ pub struct SessionOptions {
     pub provider: ProviderChoice,
     /// Intra-op threads; `None` lets ONNX Runtime use one per physical core.
     pub intra_threads: Option<usize>,
+    /// Let ONNX Runtime's idle threads spin. Off by default: inside a DAW, spinning threads steal
+    /// the cores the host's audio threads need; the CLI turns it on.
+    pub allow_spinning: bool,
 }
 
 pub struct OrtDenoiser {
@@ -72,6 +75,7 @@ impl OrtDenoiser {
         if let Some(n) = options.intra_threads {
             builder = builder.with_intra_threads(n.max(1)).map_err(ort_err)?;
         }
+        builder = builder.with_intra_op_spinning(options.allow_spinning).map_err(ort_err)?;
 
         let (provider, provider_note) = match options.provider {
             ProviderChoice::Cpu => (Provider::Cpu, None),
