@@ -1,0 +1,243 @@
+"""The musician's cycle in a real DAW: Debian's Ardour 7, headless (`ardour7-lua`, `ardour7-export`).
+
+One module-scoped run of tests/hosts/ardour/cycle.lua (session, recorded clips, the plugin on two
+tracks, capture armed by automation, strength automated along the region, render, pass 2 recorded,
+save), then `ardour7-export` of the saved session; the tests judge the WAVs.
+
+Track A's strength is 0 along the region: its take must be the captured source itself, sample for
+sample, so where the take plays is measured exactly (the clip is turned down to half gain after the
+capture, so the take of the original stands out from the dry signal). Track B's strength ramps: its
+output must differ from dry in the region and be dry elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hostlib import log, plugin_env, profile, read_wav, workdir
+
+HERE = Path(__file__).resolve().parent
+LUA = HERE / "ardour" / "cycle.lua"
+SCANNER = Path("/usr/lib/ardour7/ardour-vst3-scanner")
+RENDER_TIMEOUT = int(os.environ.get("REDANCE_HOSTS_RENDER_TIMEOUT", "300"))
+BAR_TOL = int(os.environ.get("REDANCE_HOSTS_BAR_TOL", "16"))  # samples; see README (tick quantization)
+EDGE = 8192  # samples ignored at the start of a pass (the first cycles of a roll are silent)
+TAIL = 256  # and at the clip's end (region fade-out)
+EXACT = 1e-6
+
+PROFILE = profile()
+
+
+def _skip_reason() -> str | None:
+    if shutil.which("ardour7-lua") is None or shutil.which("ardour7-export") is None:
+        return "Ardour 7 is not installed (ardour7-lua / ardour7-export missing; run tests/hosts/setup.sh as root)"
+    if not SCANNER.exists():
+        return f"{SCANNER} missing"
+    if not (PROFILE.vst3 / "Contents" / "x86_64-linux").is_dir():
+        return f"no VST3 bundle at {PROFILE.vst3} (build it: cargo xtask bundle redance --release)"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+def _run(cmd, env, timeout, log_path: Path) -> subprocess.CompletedProcess:
+    t0 = time.monotonic()
+    with open(log_path, "w") as out:
+        p = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, stdin=subprocess.DEVNULL)
+    log(f"{' '.join(map(str, cmd[-2:]))} ... rc={p.returncode} in {time.monotonic() - t0:.1f} s (log: {log_path})")
+    return p
+
+
+def _tail(path: Path, n: int = 40) -> str:
+    lines = [l for l in path.read_text(errors="replace").splitlines() if "call-slot" not in l and "call slot" not in l]
+    return "\n".join(lines[-n:])
+
+
+@pytest.fixture(scope="module")
+def ardour_env() -> dict:
+    """A private HOME (Ardour's config and plugin cache, ~/.vst3, Redance's data folder) with the
+    bundle installed and scanned into Ardour's VST3 cache."""
+    home = workdir("ardour-home")
+    env = plugin_env()
+    env["HOME"] = str(home)
+    for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        env.pop(k, None)
+    env.setdefault("REDANCE_DATA_DIR", str(home / "redance-data"))
+    dest = home / ".vst3" / PROFILE.vst3.name
+    shutil.copytree(PROFILE.vst3, dest, symlinks=True)
+    # Ardour trusts a cache file only if it is strictly newer, in whole seconds, than the module:
+    # backdate the copied bundle so that a scan in the same second still counts.
+    past = time.time() - 120
+    for p in [dest, *dest.rglob("*")]:
+        os.utime(p, (past, past), follow_symlinks=False)
+    scan_env = dict(env, LD_LIBRARY_PATH="/usr/lib/ardour7")
+    p = subprocess.run([str(SCANNER), "-f", str(dest)], env=scan_env, capture_output=True, text=True, timeout=120)
+    caches = list((home / ".cache" / "ardour7" / "vst").glob("*.v3i"))
+    assert p.returncode == 0 and caches, f"VST3 scan failed (rc {p.returncode}):\n{p.stdout}\n{p.stderr}"
+    assert any(f'name="{PROFILE.name}"' in c.read_text() for c in caches), (
+        f"the scan did not find a plugin named {PROFILE.name}:\n{p.stdout}"
+    )
+    return env
+
+
+def _manifest(path: Path) -> dict:
+    out = {}
+    for line in path.read_text().splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out[k] = v
+    return out
+
+
+def _stereo(m: dict, key: str) -> np.ndarray:
+    chans = []
+    for c in (0, 1):
+        x, rate = read_wav(m[f"{key}.file{c}"])
+        assert rate == int(m["rate"])
+        chans.append(x[0])
+    n = min(len(c) for c in chans)
+    return np.stack([c[:n] for c in chans])
+
+
+def _lag(out: np.ndarray, ref: np.ndarray, lo: int, hi: int, max_lag: int = 16384) -> int:
+    """The lag L with out[:, i + L] == ref[:, i] over [lo, hi)."""
+    for lag in range(0, max_lag):
+        if hi + lag > out.shape[1]:
+            break
+        if np.abs(out[:, lo + lag : hi + lag] - ref[:, lo:hi]).max() < EXACT:
+            return lag
+    raise AssertionError("the recorded output never matches the dry clip (plugin not transparent outside the region?)")
+
+
+@pytest.fixture(scope="module")
+def cycle(ardour_env) -> dict:
+    work = workdir("ardour-cycle")
+    session = work / "session"
+    manifest_path = work / "cycle.manifest"
+    env = dict(ardour_env)
+    env.update(
+        REDANCE_SESSION_DIR=str(session),
+        REDANCE_SESSION_NAME="redance",
+        REDANCE_PLUGIN=PROFILE.name,
+        REDANCE_PARAMS=";".join(f"{k}={v}" for k, v in PROFILE.params.items()),
+        REDANCE_CAPTURE_PARAM=PROFILE.capture,
+        REDANCE_STRENGTH_PARAM=PROFILE.strength,
+        REDANCE_READY_PATTERN=PROFILE.ready_pattern,
+        REDANCE_RENDER_TIMEOUT=str(RENDER_TIMEOUT),
+        REDANCE_MANIFEST=str(manifest_path),
+    )
+    lua_log = work / "cycle.log"
+    stdbuf = ["stdbuf", "-oL", "-eL"] if shutil.which("stdbuf") else []  # keep the log on a crash
+    p = _run([*stdbuf, "ardour7-lua", str(LUA)], env, RENDER_TIMEOUT + 180, lua_log)
+    assert manifest_path.exists(), f"cycle.lua wrote no manifest (rc {p.returncode}):\n{_tail(lua_log)}"
+    m = _manifest(manifest_path)
+    assert m.get("status") == "ok", f"cycle.lua: {m.get('error')}\n{_tail(lua_log)}"
+    log(f"render wait {m['render_wait_s']} s")
+
+    clip_a, clip_b = _stereo(m, "clipA"), _stereo(m, "clipB")
+    out_a, out_b = _stereo(m, "outA"), _stereo(m, "outB")
+    n = clip_a.shape[1]
+    bar = int(m["bar"])
+    # the recorded outputs lag the timeline by a fixed amount (one cycle + the dummy backend's
+    # latency, 1040 samples here); find it on dry audio in bar 1, before the region
+    lag = _lag(out_a, 0.5 * clip_a, EDGE, bar - EDGE)
+    lag_b = _lag(out_b, 0.5 * clip_b, EDGE, bar - EDGE)
+    log(f"recorded outputs lag the timeline by {lag} (A) and {lag_b} (B) samples")
+    out_a = out_a[:, lag : lag + n]
+    out_b = out_b[:, lag_b : lag_b + n]
+    assert out_a.shape[1] == n and out_b.shape[1] == n, "pass 2 recording shorter than the clip"
+    return dict(
+        m=m, work=work, session=session, env=ardour_env, lag=lag, n=n, bar=bar,
+        clip_a=clip_a, clip_b=clip_b, out_a=out_a, out_b=out_b,
+        region=(int(m["region.start"]), int(m["region.end"])),
+    )
+
+
+def _take_span(c: dict) -> tuple[int, int]:
+    """Where A's output is the undimmed clip (its strength-0 take), as [start, end)."""
+    full = np.all(np.abs(c["out_a"] - c["clip_a"]) < EXACT, axis=0)
+    half = np.all(np.abs(c["out_a"] - 0.5 * c["clip_a"]) < EXACT, axis=0)
+    idx = np.nonzero(full & ~half)[0]
+    assert len(idx), "track A never plays its take on pass 2 (output is dry everywhere)"
+    return int(idx.min()), int(idx.max()) + 1
+
+
+def test_take_is_the_source_at_strength_0_and_plays_in_place(cycle):
+    c = cycle
+    start, end = _take_span(c)
+    r0, r1 = c["region"]
+    log(f"A: take heard at [{start}, {end}) ; bar-line region [{r0}, {r1})")
+    span = slice(start, end)
+    assert np.abs(c["out_a"][:, span] - c["clip_a"][:, span]).max() < EXACT, (
+        "A's take (strength 0) is not the captured audio itself, sample for sample"
+    )
+    assert abs(start - r0) <= BAR_TOL, f"capture began {start - r0} samples from the bar line at {r0}"
+    assert abs((end - start) - (r1 - r0)) <= BAR_TOL, f"take lasts {end - start} samples, Length is {r1 - r0}"
+
+
+def test_dry_outside_the_region(cycle):
+    c = cycle
+    start, end = _take_span(c)
+    n = c["n"]
+    for name, out, clip in (("A", c["out_a"], c["clip_a"]), ("B", c["out_b"], c["clip_b"])):
+        for lo, hi in ((EDGE, start - BAR_TOL), (end + BAR_TOL, n - TAIL)):
+            d = np.abs(out[:, lo:hi] - 0.5 * clip[:, lo:hi]).max(axis=0)
+            bad = np.nonzero(d >= EXACT)[0] + lo
+            assert not len(bad), (
+                f"{name}: output is not dry at {len(bad)} samples in [{lo}, {hi}), first {bad[:3]}, last {bad[-3:]} "
+                f"(max diff {d.max():g}; take heard at [{start}, {end}))"
+            )
+
+
+def test_strength_automated_take_differs_from_dry_in_the_region(cycle):
+    c = cycle
+    start, end = _take_span(c)
+    span = slice(start + BAR_TOL, end - BAR_TOL)
+    out, clip = c["out_b"][:, span], c["clip_b"][:, span]
+    rms = lambda x: float(np.sqrt(np.mean(x * x)))
+    diff_dry = rms(out - 0.5 * clip)
+    diff_src = rms(out - clip)
+    log(f"B: rms(out - dry) = {diff_dry:.4f}, rms(out - source) = {diff_src:.4f}, rms(out) = {rms(out):.4f}")
+    assert diff_dry > 1e-3, "B's output in the region is the dry signal: no take heard"
+    assert diff_src > 1e-4, "B's take (strength 0.3..0.9) is the unchanged source"
+    assert np.all(np.isfinite(out))
+
+
+@pytest.fixture(scope="module")
+def export(cycle) -> np.ndarray:
+    c = cycle
+    wav = c["work"] / "export.wav"
+    exp_log = c["work"] / "export.log"
+    p = _run(
+        ["ardour7-export", "-b", "float", "-o", str(wav), str(c["session"]), "redance"],
+        c["env"], RENDER_TIMEOUT + 120, exp_log,
+    )
+    # ardour7-export sometimes aborts while exiting, after the file is written: judge the file
+    assert wav.exists(), f"ardour7-export wrote nothing (rc {p.returncode}):\n{_tail(exp_log)}"
+    x, rate = read_wav(wav)
+    assert rate == int(c["m"]["rate"]) and x.shape[0] == 2
+    assert x.shape[1] >= c["n"], f"export has {x.shape[1]} frames, the clip {c['n']} (rc {p.returncode}):\n{_tail(exp_log)}"
+    return x
+
+
+def test_offline_export_contains_the_takes_where_the_clip_was(cycle, export):
+    c = cycle
+    n = c["n"]
+    dry = 0.5 * (c["clip_a"] + c["clip_b"])
+    lag = _lag(export, dry, EDGE, c["bar"] - EDGE)
+    assert lag == 0, f"export is shifted by {lag} samples against the timeline"
+    ex = export[:, :n]
+    live = c["out_a"] + c["out_b"]
+    lo, hi = EDGE, n - TAIL
+    d = np.abs(ex[:, lo:hi] - live[:, lo:hi]).max()
+    assert d < 1e-5, f"the export differs from what pass 2 played (max {d:g}): the bounce does not hold the takes"
+    start, end = _take_span(c)
+    assert np.abs(ex[:, start:end] - dry[:, start:end]).max() > 1e-3, "the export is dry where the takes were"
