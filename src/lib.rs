@@ -1,0 +1,21 @@
+//! Redance, the plugin: captures a region of a track in step with the host transport, renders a
+//! Dance Diffusion variation of it in the background and plays the take in place.
+//!
+//! Layers, from the host inwards: [`plugin`] (nice-plug lifecycle) → [`rt`] (the audio thread: capture,
+//! take playback; no allocation) → [`bridge`] (the thread boundary: rtrb rings, engine jobs) →
+//! `redance_engine`. [`state`] keeps takes across save/load; [`unload`] keeps the library mapped.
+
+pub mod bridge;
+pub mod editor;
+pub mod params;
+pub mod plugin;
+pub mod rt;
+pub mod shared;
+pub mod state;
+pub mod status;
+pub mod unload;
+
+pub use plugin::Redance;
+
+nice_plug::nice_export_clap!(Redance);
+nice_plug::nice_export_vst3!(Redance);

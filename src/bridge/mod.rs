@@ -1,0 +1,167 @@
+//! The thread boundary. [`Bridge::spawn`] starts one bridge thread per instance; [`Bridge::attach`]
+//! (in `activate`) builds the rings for one activation and returns the audio thread's ends
+//! ([`RtLink`]). The bridge turns captures into engine jobs, streams their chunks back, keeps the
+//! history and the saved-takes manifest. Dropping the `Bridge` cancels the instance's jobs, stops
+//! the thread and frees its buffers.
+
+mod job;
+pub mod messages;
+mod outbox;
+mod worker;
+
+use crate::rt::RtConfig;
+use crate::shared::Shared;
+use crossbeam_channel::{Sender, unbounded};
+use messages::{CaptureBuf, TakeMsg, ToBridge};
+use redance_engine::Engine;
+use rtrb::{Consumer, Producer, RingBuffer};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+/// Capture buffers per activation: one filling, one with the bridge.
+pub const CAPTURE_POOL: usize = 2;
+/// Queue lengths for small messages.
+const MSG_QUEUE: usize = 64;
+/// The take's sample ring holds this many seconds.
+const SAMPLE_RING_SECONDS: f32 = 1.0;
+
+/// The audio thread's ends of the rings.
+pub struct RtLink {
+    pub to_bridge: Producer<ToBridge>,
+    pub free_bufs: Consumer<Box<CaptureBuf>>,
+    pub take_msgs: Consumer<TakeMsg>,
+    pub take_samples: Consumer<f32>,
+}
+
+/// The bridge's ends, for one activation.
+pub struct BridgeEnds {
+    pub config: RtConfig,
+    pub from_rt: Consumer<ToBridge>,
+    pub free_bufs: Producer<Box<CaptureBuf>>,
+    pub take_msgs: Producer<TakeMsg>,
+    pub take_samples: Producer<f32>,
+}
+
+/// Builds the rings and the capture pool for `config` (allocates: call from `activate`).
+pub fn link(config: RtConfig) -> (RtLink, BridgeEnds) {
+    let (to_bridge, from_rt) = RingBuffer::new(MSG_QUEUE);
+    let (mut free_tx, free_rx) = RingBuffer::new(CAPTURE_POOL);
+    for _ in 0..CAPTURE_POOL {
+        let buf = CaptureBuf::new(config.num_channels, config.max_capture_frames, config.sample_rate as u32);
+        free_tx.push(buf).expect("the pool ring holds the pool");
+    }
+    let (msg_tx, msg_rx) = RingBuffer::new(MSG_QUEUE);
+    let ring = ((config.sample_rate * SAMPLE_RING_SECONDS) as usize).max(8192) * config.num_channels;
+    let (sample_tx, sample_rx) = RingBuffer::new(ring);
+    (
+        RtLink { to_bridge, free_bufs: free_rx, take_msgs: msg_rx, take_samples: sample_rx },
+        BridgeEnds { config, from_rt, free_bufs: free_tx, take_msgs: msg_tx, take_samples: sample_tx },
+    )
+}
+
+/// Where the bridge runs jobs and keeps files.
+#[derive(Clone)]
+pub struct BridgeConfig {
+    pub engine: &'static Engine,
+    pub data_dir: PathBuf,
+    pub export_dir: PathBuf,
+}
+
+impl BridgeConfig {
+    /// The process's engine, the platform's data folder. `REDANCE_TEST_ENGINE=zero` swaps in the
+    /// engine's do-nothing fake model (host tests: renders at strength 0 return the capture exactly).
+    pub fn from_env() -> Self {
+        let data_dir = crate::state::files::default_data_dir();
+        let export_dir = crate::state::export::default_export_dir(&data_dir);
+        let engine = if std::env::var_os("REDANCE_TEST_ENGINE").is_some_and(|v| v == "zero") {
+            test_engine()
+        } else {
+            Engine::global()
+        };
+        Self { engine, data_dir, export_dir }
+    }
+}
+
+/// Requests from non-audio threads (plugin, editor, tests).
+pub enum Command {
+    Attach(Box<BridgeEnds>),
+    Detach,
+    Render(messages::RenderChoice),
+    Keep,
+    Export,
+    Shutdown,
+}
+
+/// Owner ids for the engine: one per instance in the process.
+static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+
+pub struct Bridge {
+    tx: Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+    engine: &'static Engine,
+    owner: u64,
+}
+
+impl Bridge {
+    pub fn spawn(config: BridgeConfig, shared: Arc<Shared>) -> Self {
+        let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = unbounded();
+        let engine = config.engine;
+        let thread = std::thread::Builder::new()
+            .name(format!("redance-bridge-{owner}"))
+            .spawn(move || worker::Worker::new(config, shared, owner).run(rx))
+            .expect("cannot start the bridge thread");
+        Self { tx, thread: Some(thread), engine, owner }
+    }
+
+    /// The engine owner id of this instance.
+    pub fn owner(&self) -> u64 {
+        self.owner
+    }
+
+    /// New rings for a new activation; the old ones are dropped by the bridge.
+    pub fn attach(&self, config: RtConfig) -> RtLink {
+        let (rt, ends) = link(config);
+        let _ = self.tx.send(Command::Attach(Box::new(ends)));
+        rt
+    }
+
+    pub fn detach(&self) {
+        let _ = self.tx.send(Command::Detach);
+    }
+
+    pub fn command(&self, command: Command) {
+        let _ = self.tx.send(command);
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.engine.cancel_owner(self.owner);
+        let _ = self.tx.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One fake engine per process for host tests (see [`BridgeConfig::from_env`]).
+fn test_engine() -> &'static Engine {
+    use redance_engine::denoiser::fake;
+    static TEST: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    TEST.get_or_init(|| {
+        Engine::with_backend(
+            redance_engine::EngineConfig::default(),
+            Box::new(|_| {
+                Ok(redance_engine::worker::Backend {
+                    denoiser: Box::new(fake::Zero(fake::info(4096))),
+                    runtime: None,
+                    origin: "test engine (REDANCE_TEST_ENGINE=zero)".into(),
+                    provider_note: None,
+                })
+            }),
+        )
+    })
+}

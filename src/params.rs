@@ -1,0 +1,166 @@
+//! The parameters, with ids that never change, and the per-block snapshot the audio thread uses.
+
+use crate::bridge::messages::RenderChoice;
+use crate::rt::RtParams;
+use crate::state::SavedTakes;
+use nice_plug::prelude::*;
+use redance_engine::SamplerKind;
+
+/// Longest capture, in bars (or seconds without a tempo).
+pub const MAX_LENGTH: i32 = 32;
+pub const MAX_STEPS: i32 = 500;
+pub const MAX_SEED: i32 = 999_999;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartOn {
+    #[id = "bar"]
+    #[name = "Next bar"]
+    NextBar,
+    #[id = "now"]
+    #[name = "Immediately"]
+    Immediately,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SamplerChoice {
+    #[id = "ddim"]
+    #[name = "DDIM"]
+    Ddim,
+    #[id = "iplms"]
+    #[name = "IPLMS"]
+    Iplms,
+    #[id = "dpmpp2m"]
+    #[name = "DPM++ 2M"]
+    DpmPp2m,
+}
+
+impl SamplerChoice {
+    pub fn kind(self) -> SamplerKind {
+        match self {
+            SamplerChoice::Ddim => SamplerKind::Ddim,
+            SamplerChoice::Iplms => SamplerKind::Iplms,
+            SamplerChoice::DpmPp2m => SamplerKind::DpmPp2m,
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeChoice {
+    #[id = "variation"]
+    #[name = "Variation"]
+    Variation,
+    #[id = "interpolate"]
+    #[name = "Interpolate with previous take"]
+    Interpolate,
+    #[id = "generate"]
+    #[name = "Generate"]
+    Generate,
+}
+
+#[derive(Params)]
+pub struct RedanceParams {
+    /// The takes (source, take, history) as a small manifest referencing content-hashed files.
+    #[persist = "takes"]
+    pub saved: SavedTakes,
+
+    /// Rising edge arms a capture; automatable so the DAW can arm it on a bar.
+    #[id = "capture"]
+    pub capture: BoolParam,
+    /// Capture length: bars at the host tempo, seconds without one.
+    #[id = "length"]
+    pub length: IntParam,
+    #[id = "start_on"]
+    pub start_on: EnumParam<StartOn>,
+    #[id = "auto"]
+    pub auto_render: BoolParam,
+    /// Denoise strength; recorded along the capture, so not smoothed here.
+    #[id = "strength"]
+    pub strength: FloatParam,
+    #[id = "steps"]
+    pub steps: IntParam,
+    #[id = "sampler"]
+    pub sampler: EnumParam<SamplerChoice>,
+    #[id = "seed"]
+    pub seed: IntParam,
+    #[id = "mode"]
+    pub mode: EnumParam<ModeChoice>,
+    /// Interpolation position between the capture (0) and the previous take (1).
+    #[id = "position"]
+    pub position: FloatParam,
+    /// 1: the take replaces the input; 0: dry.
+    #[id = "mix"]
+    pub mix: FloatParam,
+    #[id = "loop"]
+    pub looping: BoolParam,
+    /// Rising edges trigger a render of the current source, a Keep, an Export.
+    #[id = "render"]
+    pub render: BoolParam,
+    #[id = "keep"]
+    pub keep: BoolParam,
+    #[id = "export"]
+    pub export: BoolParam,
+}
+
+impl RedanceParams {
+    pub fn new(saved: SavedTakes) -> Self {
+        Self {
+            saved,
+            capture: BoolParam::new("Capture", false),
+            length: IntParam::new("Length", 4, IntRange::Linear { min: 1, max: MAX_LENGTH }),
+            start_on: EnumParam::new("Start on", StartOn::NextBar),
+            auto_render: BoolParam::new("Auto render", true),
+            strength: FloatParam::new("Strength", 0.5, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            steps: IntParam::new("Steps", 30, IntRange::Linear { min: 1, max: MAX_STEPS }),
+            sampler: EnumParam::new("Sampler", SamplerChoice::Ddim),
+            seed: IntParam::new("Seed", 0, IntRange::Linear { min: 0, max: MAX_SEED }),
+            mode: EnumParam::new("Mode", ModeChoice::Variation),
+            position: FloatParam::new("Position", 0.5, FloatRange::Linear { min: 0.0, max: 1.0 }),
+            mix: FloatParam::new("Mix", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_unit(" %")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+            looping: BoolParam::new("Loop", false),
+            render: BoolParam::new("Render", false),
+            keep: BoolParam::new("Keep", false),
+            export: BoolParam::new("Export", false),
+        }
+    }
+
+    /// The render settings as they stand; any thread.
+    pub fn render_choice(&self) -> RenderChoice {
+        RenderChoice {
+            steps: self.steps.value() as u32,
+            sampler: self.sampler.value().kind(),
+            seed: self.seed.value() as u64,
+            mode: self.mode.value(),
+            position: self.position.value(),
+            auto_render: self.auto_render.value(),
+        }
+    }
+
+    /// The per-block snapshot for the audio thread: plain loads, no allocation.
+    pub fn rt_params(&self) -> RtParams {
+        RtParams {
+            capture: self.capture.value(),
+            length: self.length.value() as u32,
+            start_on_bar: self.start_on.value() == StartOn::NextBar,
+            strength: self.strength.value(),
+            mix: self.mix.value(),
+            looping: self.looping.value(),
+            render: self.render.value(),
+            keep: self.keep.value(),
+            export: self.export.value(),
+            choice: self.render_choice(),
+        }
+    }
+}
+
+/// The mode's name in file names and the manifest.
+pub fn mode_name(mode: ModeChoice) -> &'static str {
+    match mode {
+        ModeChoice::Variation => "variation",
+        ModeChoice::Interpolate => "interpolation",
+        ModeChoice::Generate => "generation",
+    }
+}

@@ -1,0 +1,153 @@
+//! Capture on the audio thread: arm, wait for the bar line (or start now), copy the input and record
+//! the strength along it into a pool buffer, hand the full buffer to the bridge. No allocation: the
+//! buffers come from the pool filled in `activate`.
+
+use super::transport::TransportInfo;
+use crate::bridge::messages::{CaptureBuf, RenderChoice, STRENGTH_STRIDE_FRAMES, ToBridge};
+use crate::status::{CapturePhase, Status};
+use rtrb::{Consumer, Producer};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    Idle,
+    Armed,
+    /// Capturing `target` frames.
+    Capturing {
+        target: usize,
+    },
+}
+
+pub struct Capture {
+    /// The buffer being filled, taken from the pool when capture starts; audio thread.
+    buf: Option<Box<CaptureBuf>>,
+    /// A full buffer the bridge's queue had no room for; retried each block.
+    outgoing: Option<Box<CaptureBuf>>,
+    phase: Phase,
+    sample_rate: f32,
+}
+
+/// What the block gives a capture.
+pub struct CaptureInput<'a> {
+    pub io: &'a [&'a mut [f32]],
+    pub transport: &'a TransportInfo,
+    pub length: u32,
+    pub start_on_bar: bool,
+    pub strength: f32,
+    pub choice: RenderChoice,
+}
+
+impl Capture {
+    pub fn new(sample_rate: f32) -> Self {
+        Self { buf: None, outgoing: None, phase: Phase::Idle, sample_rate }
+    }
+
+    /// Audio thread. A rising edge of the Capture parameter.
+    pub fn arm(&mut self) {
+        if self.phase == Phase::Idle {
+            self.phase = Phase::Armed;
+        }
+    }
+
+    /// Audio thread. A falling edge while still waiting for the bar line.
+    pub fn disarm(&mut self) {
+        if self.phase == Phase::Armed {
+            self.phase = Phase::Idle;
+        }
+    }
+
+    /// Audio thread: drops a capture in progress (reset); its buffer stays for the next one.
+    pub fn reset(&mut self) {
+        self.phase = Phase::Idle;
+    }
+
+    /// Audio thread. Captures from `input.io` (already sanitized). Returns whether a capture
+    /// completed in this block (its buffer is then on its way to the bridge).
+    pub fn process(
+        &mut self,
+        input: &CaptureInput,
+        free: &mut Consumer<Box<CaptureBuf>>,
+        to_bridge: &mut Producer<ToBridge>,
+        status: &Status,
+    ) -> bool {
+        let mut completed = self.flush_outgoing(to_bridge, status);
+        let n = input.io.first().map_or(0, |c| c.len());
+        let mut offset = 0;
+        if self.phase == Phase::Armed {
+            let start = if input.start_on_bar { input.transport.frames_to_next_bar(self.sample_rate) } else { None };
+            let start = start.unwrap_or(0);
+            if start < n {
+                if self.buf.is_none() {
+                    self.buf = free.pop().ok();
+                }
+                match self.buf.as_mut() {
+                    None => status.capture_refused.store(true, std::sync::atomic::Ordering::Relaxed),
+                    Some(buf) => {
+                        status.capture_refused.store(false, std::sync::atomic::Ordering::Relaxed);
+                        let wanted = input.transport.length_frames(input.length, self.sample_rate);
+                        let target = wanted.min(buf.max_frames());
+                        buf.frames = 0;
+                        buf.num_points = 0;
+                        buf.truncated = target < wanted;
+                        buf.start_pos = input
+                            .transport
+                            .on_timeline()
+                            .then(|| input.transport.pos_samples.unwrap_or(0) + start as i64);
+                        status.capture_truncated.store(buf.truncated, std::sync::atomic::Ordering::Relaxed);
+                        status.capture_frames_total.store(target, std::sync::atomic::Ordering::Relaxed);
+                        self.phase = Phase::Capturing { target };
+                        offset = start;
+                    }
+                }
+            }
+        }
+        if let Phase::Capturing { target } = self.phase {
+            let buf = self.buf.as_mut().expect("capturing has a buffer");
+            let count = (n - offset).min(target - buf.frames);
+            let channels = buf.channels.len();
+            for (c, dst) in buf.channels.iter_mut().enumerate() {
+                // Mono input into a stereo buffer and the reverse: the layout was fixed in activate.
+                let src = &input.io[c.min(input.io.len() - 1)];
+                dst[buf.frames..buf.frames + count].copy_from_slice(&src[offset..offset + count]);
+            }
+            debug_assert!(channels > 0);
+            // One strength point each STRIDE frames, at the frame it applies to.
+            let first_point = buf.frames.div_ceil(STRENGTH_STRIDE_FRAMES);
+            let end_point = (buf.frames + count).div_ceil(STRENGTH_STRIDE_FRAMES);
+            for p in first_point..end_point.min(buf.strength.len()) {
+                buf.strength[p] = input.strength;
+            }
+            buf.num_points = buf.num_points.max(end_point.min(buf.strength.len()));
+            buf.frames += count;
+            status.capture_frames_done.store(buf.frames, std::sync::atomic::Ordering::Relaxed);
+            if buf.frames >= target {
+                let mut full = self.buf.take().expect("capturing has a buffer");
+                full.choice = input.choice;
+                self.phase = Phase::Idle;
+                self.outgoing = Some(full);
+                completed |= self.flush_outgoing(to_bridge, status);
+            }
+        }
+        status.set_capture_phase(match self.phase {
+            Phase::Idle => CapturePhase::Idle,
+            Phase::Armed => CapturePhase::Armed,
+            Phase::Capturing { .. } => CapturePhase::Capturing,
+        });
+        completed
+    }
+
+    fn flush_outgoing(&mut self, to_bridge: &mut Producer<ToBridge>, status: &Status) -> bool {
+        let Some(buf) = self.outgoing.take() else { return false };
+        match to_bridge.push(ToBridge::Captured(buf)) {
+            Ok(()) => {
+                status.requests_sent.fetch_add(1, std::sync::atomic::Ordering::Release);
+                status.captures_completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            Err(rtrb::PushError::Full(ToBridge::Captured(buf))) => {
+                self.outgoing = Some(buf);
+                false
+            }
+            Err(rtrb::PushError::Full(_)) => unreachable!("pushed a capture"),
+        }
+    }
+}

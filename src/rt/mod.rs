@@ -1,0 +1,221 @@
+//! The audio-thread side: one [`RtCore`] per activation, everything it touches sized in `activate`.
+//! `process()` calls [`RtCore::process`] and nothing else; tests drive it directly under
+//! `assert_no_alloc`. No nice-plug types below this point except the transport conversion.
+
+mod capture;
+mod take;
+mod transport;
+
+pub use crate::bridge::messages::RenderChoice;
+pub use transport::TransportInfo;
+
+use crate::bridge::RtLink;
+use crate::bridge::messages::ToBridge;
+use crate::shared::Shared;
+use capture::{Capture, CaptureInput};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use take::Take;
+
+/// The longest capture, in seconds at the host rate: 16 bars of 4/4 at 80 BPM, 32 at 160. Every
+/// instance holds three buffers of this length (two captures, one take) per channel.
+pub const MAX_CAPTURE_SECONDS: f32 = 48.0;
+
+/// An offline bounce waits at most this long without any take audio arriving.
+pub const OFFLINE_WAIT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What the host gave `activate`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RtConfig {
+    pub sample_rate: f32,
+    pub num_channels: usize,
+    pub max_block: usize,
+    pub max_capture_frames: usize,
+}
+
+impl RtConfig {
+    pub fn new(sample_rate: f32, num_channels: usize, max_block: usize) -> Self {
+        let max_capture_frames = (MAX_CAPTURE_SECONDS * sample_rate).ceil() as usize;
+        Self { sample_rate, num_channels: num_channels.max(1), max_block: max_block.max(1), max_capture_frames }
+    }
+
+    /// Take frames read from the ring per block: at least 8× real time, so a finished render
+    /// catches up quickly, at most a bounded copy per block.
+    fn drain_budget(&self, n: usize) -> usize {
+        (8 * n).max(4096)
+    }
+}
+
+/// The parameters for one block, read by `process()` (plain loads).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RtParams {
+    pub capture: bool,
+    pub length: u32,
+    pub start_on_bar: bool,
+    pub strength: f32,
+    pub mix: f32,
+    pub looping: bool,
+    pub render: bool,
+    pub keep: bool,
+    pub export: bool,
+    pub choice: RenderChoice,
+}
+
+impl Default for RtParams {
+    fn default() -> Self {
+        Self {
+            capture: false,
+            length: 4,
+            start_on_bar: true,
+            strength: 0.5,
+            mix: 1.0,
+            looping: false,
+            render: false,
+            keep: false,
+            export: false,
+            choice: RenderChoice::default(),
+        }
+    }
+}
+
+/// Trigger parameters of the previous block, for edge detection.
+#[derive(Debug, Clone, Copy)]
+struct Triggers {
+    capture: bool,
+    render: bool,
+    keep: bool,
+    export: bool,
+}
+
+pub struct RtCore {
+    config: RtConfig,
+    capture: Capture,
+    take: Take,
+    link: RtLink,
+    /// Status atomics (the audio thread never locks anything in here).
+    shared: Arc<Shared>,
+    /// Triggers of the last block; `None` before the first, so a saved "on" arms nothing.
+    last: Option<Triggers>,
+    /// (take id, frames ready) when an offline wait timed out; no more waiting until it changes.
+    offline_gave_up: Option<(u64, usize)>,
+}
+
+impl RtCore {
+    /// Allocates every buffer (not on the audio thread).
+    pub fn new(config: RtConfig, link: RtLink, shared: Arc<Shared>) -> Self {
+        Self {
+            capture: Capture::new(config.sample_rate),
+            take: Take::new(config.num_channels, config.max_capture_frames),
+            config,
+            link,
+            shared,
+            last: None,
+            offline_gave_up: None,
+        }
+    }
+
+    pub fn config(&self) -> &RtConfig {
+        &self.config
+    }
+
+    /// Audio thread: drops a capture in progress and restarts free playback.
+    pub fn reset(&mut self) {
+        self.capture.reset();
+        self.take.reset();
+    }
+
+    /// Audio thread. `io` holds the input and receives the output. Does not allocate, lock, log or
+    /// do I/O; with `offline` it may sleep while a render the block needs is still arriving.
+    pub fn process(&mut self, io: &mut [&mut [f32]], transport: &TransportInfo, params: &RtParams, offline: bool) {
+        let n = io.first().map_or(0, |c| c.len());
+        if n == 0 {
+            return;
+        }
+        // Whatever the host sends, the model and the output see only finite samples.
+        for ch in io.iter_mut() {
+            for s in ch.iter_mut() {
+                if !s.is_finite() {
+                    *s = 0.0;
+                }
+            }
+        }
+        self.triggers(params);
+        let input = CaptureInput {
+            io,
+            transport,
+            length: params.length,
+            start_on_bar: params.start_on_bar,
+            strength: if params.strength.is_finite() { params.strength.clamp(0.0, 1.0) } else { 0.0 },
+            choice: params.choice,
+        };
+        self.capture.process(&input, &mut self.link.free_bufs, &mut self.link.to_bridge, &self.shared.status);
+
+        let budget = self.config.drain_budget(n);
+        self.take.drain(&mut self.link.take_msgs, &mut self.link.take_samples, budget, &self.shared.status);
+        if offline {
+            self.wait_for_take(n, transport, params.looping);
+        }
+        let mix = if params.mix.is_finite() { params.mix.clamp(0.0, 1.0) } else { 1.0 };
+        self.take.play(io, transport, mix, params.looping);
+    }
+
+    /// Offline only: waits until the frames this block plays have arrived, the render is over, or
+    /// nothing arrived for [`OFFLINE_WAIT_TIMEOUT`].
+    fn wait_for_take(&mut self, n: usize, transport: &TransportInfo, looping: bool) {
+        let mut last_progress = Instant::now();
+        let mut last_seen = (self.take.id(), self.take.ready());
+        if self.offline_gave_up == Some(last_seen) {
+            return;
+        }
+        loop {
+            let status = &self.shared.status;
+            // A request or a loaded state not yet handled may begin a take this block needs.
+            let begin_pending = status.requests_sent.load(Ordering::Acquire)
+                != status.requests_handled.load(Ordering::Acquire)
+                || status.restore_requested.load(Ordering::Acquire) != status.restore_seen.load(Ordering::Acquire);
+            let growing = status.streaming.load(Ordering::Acquire) && self.take.missing_for(n, transport, looping);
+            if !begin_pending && !growing {
+                return;
+            }
+            if last_progress.elapsed() > OFFLINE_WAIT_TIMEOUT {
+                // Give up on this take until it moves again: a stuck render must not stall every block.
+                self.offline_gave_up = Some(last_seen);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            self.take.drain(&mut self.link.take_msgs, &mut self.link.take_samples, usize::MAX, &self.shared.status);
+            let now = (self.take.id(), self.take.ready());
+            if now != last_seen {
+                last_seen = now;
+                last_progress = Instant::now();
+            }
+        }
+    }
+
+    fn triggers(&mut self, params: &RtParams) {
+        let now = Triggers { capture: params.capture, render: params.render, keep: params.keep, export: params.export };
+        let Some(last) = self.last.replace(now) else { return };
+        if now.capture && !last.capture {
+            self.capture.arm();
+        } else if !now.capture && last.capture {
+            self.capture.disarm();
+        }
+        if now.render && !last.render {
+            self.send(ToBridge::Render(params.choice));
+        }
+        if now.keep && !last.keep {
+            self.send(ToBridge::Keep);
+        }
+        if now.export && !last.export {
+            self.send(ToBridge::Export);
+        }
+    }
+
+    fn send(&mut self, msg: ToBridge) {
+        // A full queue drops the request: the user presses again; nothing blocks.
+        if self.link.to_bridge.push(msg).is_ok() {
+            self.shared.status.requests_sent.fetch_add(1, Ordering::Release);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The per-instance state every thread may reach: the status, the saved-takes manifest and the
+//! host's track name.
+
+use crate::status::Status;
+use parking_lot::Mutex;
+
+#[derive(Debug, Default)]
+pub struct Shared {
+    pub status: Status,
+    /// The saved-takes manifest as stored in the plugin state. Written by the bridge (after a render,
+    /// Keep) and by the host (state load, through [`crate::state::SavedTakes`]); never by the audio
+    /// thread.
+    pub saved: Mutex<serde_json::Value>,
+    /// The host's name for the track, for export file names; set by the editor when the host tells.
+    pub track_name: Mutex<Option<String>>,
+}

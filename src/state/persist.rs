@@ -1,0 +1,25 @@
+//! The `#[persist]` field: the manifest as raw JSON, so a damaged one is reported by the bridge
+//! rather than silently dropped by the state loader.
+
+use crate::shared::Shared;
+use nice_plug::params::persist::PersistentField;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// Shares the instance's [`Shared`] with the params struct.
+pub struct SavedTakes(pub Arc<Shared>);
+
+impl<'a> PersistentField<'a, serde_json::Value> for SavedTakes {
+    /// Host thread, on state load: store, and tell the bridge to restore.
+    fn set(&self, value: serde_json::Value) {
+        *self.0.saved.lock() = value;
+        self.0.status.restore_requested.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&serde_json::Value) -> R,
+    {
+        f(&self.0.saved.lock())
+    }
+}

@@ -1,0 +1,134 @@
+//! Takes across save and load: the manifest round trip, damaged and foreign states, missing files,
+//! Keep, Export and the history.
+#![allow(clippy::needless_range_loop)] // channels are indexed alongside other per-channel data
+
+mod common;
+
+use common::*;
+use nice_plug::params::persist::PersistentField;
+use redance::state::SavedTakes;
+use std::sync::atomic::Ordering;
+
+const TEMPO: f64 = 120.0;
+const BAR: i64 = 96_000;
+
+/// A rig with one take of bar 2 rendered at strength 0 (the identity).
+fn rendered(dir: Option<std::path::PathBuf>) -> Rig {
+    rendered_at(dir, 0.0)
+}
+
+fn rendered_at(dir: Option<std::path::PathBuf>, strength: f32) -> Rig {
+    let mut rig = match dir {
+        Some(d) => Rig::with_dir(engine(zero), 2, 256, d),
+        None => Rig::new(engine(zero), 2, 256),
+    };
+    rig.sim = Sim::at(0, TEMPO);
+    rig.params.length = 1;
+    rig.params.strength = strength;
+    rig.params.choice.steps = 2;
+    rig.capture(256, &signal, false);
+    rig.pump_rendered();
+    rig
+}
+
+fn load(rig: &mut Rig, value: serde_json::Value) {
+    SavedTakes(rig.shared.clone()).set(value);
+    rig.pump_rendered();
+}
+
+#[test]
+fn take_survives_save_and_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = rendered(Some(dir.path().into())).manifest();
+    let mut fresh = Rig::with_dir(engine(zero), 2, 256, dir.path().into());
+    load(&mut fresh, saved.clone());
+    assert!(fresh.status().message().contains("restored"), "{}", fresh.status().message());
+    fresh.sim = Sim::at(BAR, TEMPO);
+    let out = fresh.run(4_000, 256, &silence);
+    for (i, s) in out[0].iter().enumerate() {
+        assert!((s - signal(BAR + i as i64, 0)).abs() < 1e-4);
+    }
+    // The fresh instance saves what it loaded.
+    assert_eq!(fresh.manifest(), saved);
+}
+
+#[test]
+fn damaged_or_foreign_state_gives_a_message_and_nothing_else() {
+    for bad in [
+        serde_json::json!("garbage"),
+        serde_json::json!({"format": "other-plugin"}),
+        serde_json::json!({"format": "redance-takes", "version": 1, "history": 7}),
+    ] {
+        let mut rig = rendered(None);
+        load(&mut rig, bad.clone());
+        let msg = rig.status().message();
+        assert!(rig.status().message_is_error.load(Ordering::Acquire), "{msg}");
+        assert!(msg.contains("saved takes") && msg.contains("settings are kept"), "{msg}");
+        // The damaged value is kept as it was (not overwritten until a new take exists).
+        assert_eq!(rig.manifest(), bad);
+        // Nothing plays from the old take, and the instance still works.
+        rig.sim = Sim::at(BAR, TEMPO);
+        let out = rig.run(1_000, 256, &silence);
+        assert!(out[0].iter().all(|s| *s == 0.0));
+    }
+}
+
+#[test]
+fn missing_take_file_is_reported_and_the_source_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    // Strength > 0: the take differs from the source, so they are two files.
+    let saved = rendered_at(Some(dir.path().into()), 0.5).manifest();
+    let take_file = saved["history"][0]["file"]["name"].as_str().unwrap().to_owned();
+    std::fs::remove_file(dir.path().join("takes").join(&take_file)).unwrap();
+    let mut fresh = Rig::with_dir(engine(zero), 2, 256, dir.path().into());
+    load(&mut fresh, saved);
+    let msg = fresh.status().message();
+    assert!(msg.contains("missing") && msg.contains(&take_file), "{msg}");
+    // The source came back: a render works.
+    fresh.params.render = true;
+    fresh.pump_until("the re-render", |r| r.status().renders_finished.load(Ordering::Acquire) == 1);
+}
+
+#[test]
+fn changed_take_file_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = rendered(Some(dir.path().into())).manifest();
+    let name = saved["history"][0]["file"]["name"].as_str().unwrap().to_owned();
+    let path = dir.path().join("takes").join(&name);
+    let mut audio = redance_engine::Audio::read_wav(&path).unwrap();
+    audio.channels[0][10] += 0.5;
+    audio.write_wav(&path).unwrap();
+    let mut fresh = Rig::with_dir(engine(zero), 2, 256, dir.path().into());
+    load(&mut fresh, saved);
+    assert!(fresh.status().message().contains("changed"), "{}", fresh.status().message());
+}
+
+#[test]
+fn keep_export_and_history() {
+    let mut rig = rendered(None);
+    rig.params.choice.seed = 42;
+    // Four more renders of the same source with other seeds.
+    for k in 0..4 {
+        rig.params.render = false;
+        rig.run(256, 256, &silence);
+        rig.params.choice.seed = 42 + k;
+        rig.params.render = true;
+        rig.pump_until("a render", move |r| r.status().renders_finished.load(Ordering::Acquire) == 2 + k);
+        rig.pump_rendered();
+    }
+    rig.params.render = false;
+    let m = rig.manifest();
+    let history = m["history"].as_array().unwrap();
+    assert_eq!(history.len(), 4, "the last four unkept takes stay");
+    assert_eq!(m["current"], history[3]["id"]);
+
+    rig.params.keep = true;
+    rig.pump_until("keep", |r| r.manifest()["history"][3]["kept"] == serde_json::json!(true));
+    rig.params.export = true;
+    rig.pump_until("export", |r| r.status().message().contains("Exported"));
+    let exports: Vec<_> =
+        std::fs::read_dir(rig.data_dir.join("exports")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(exports.len(), 1);
+    let name = exports[0].to_string_lossy().into_owned();
+    assert!(name.starts_with("Redance-variation-s0.00-seed45-take5"), "{name}");
+}
