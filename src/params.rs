@@ -2,9 +2,11 @@
 
 use crate::bridge::messages::RenderChoice;
 use crate::rt::RtParams;
-use crate::state::SavedTakes;
+use crate::shared::Shared;
+use crate::state::{SavedStatus, SavedTakes};
 use nice_plug::prelude::*;
 use redance_engine::SamplerKind;
+use std::sync::Arc;
 
 /// Longest capture, in bars (or seconds without a tempo).
 pub const MAX_LENGTH: i32 = 32;
@@ -63,6 +65,10 @@ pub struct RedanceParams {
     #[persist = "takes"]
     pub saved: SavedTakes,
 
+    /// The status line at save time, for readers of the saved project; never read back.
+    #[persist = "status"]
+    pub saved_status: SavedStatus,
+
     /// Rising edge arms a capture; automatable so the DAW can arm it on a bar.
     #[id = "capture"]
     pub capture: BoolParam,
@@ -102,9 +108,10 @@ pub struct RedanceParams {
 }
 
 impl RedanceParams {
-    pub fn new(saved: SavedTakes) -> Self {
+    pub fn new(shared: Arc<Shared>) -> Self {
         Self {
-            saved,
+            saved: SavedTakes(shared.clone()),
+            saved_status: SavedStatus(shared),
             capture: BoolParam::new("Capture", false),
             length: IntParam::new("Length", 4, IntRange::Linear { min: 1, max: MAX_LENGTH }),
             start_on: EnumParam::new("Start on", StartOn::NextBar),

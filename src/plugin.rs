@@ -6,7 +6,6 @@ use crate::bridge::{Bridge, BridgeConfig, Command};
 use crate::params::RedanceParams;
 use crate::rt::{RtConfig, RtCore, TransportInfo};
 use crate::shared::Shared;
-use crate::state::SavedTakes;
 use nice_plug::prelude::*;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -31,7 +30,7 @@ impl Default for Redance {
         crate::unload::pin_library();
         let shared = Arc::new(Shared::default());
         Self {
-            params: Arc::new(RedanceParams::new(SavedTakes(shared.clone()))),
+            params: Arc::new(RedanceParams::new(shared.clone())),
             shared,
             bridge: None,
             rt: None,

@@ -6,6 +6,9 @@ use nice_plug::prelude::Transport;
 /// A bar line closer than this (in beats) counts as "now": hosts round their beat positions.
 const BEAT_EPSILON: f64 = 1e-9;
 
+/// The coarsest rounding of beat positions seen in a host (Ardour: 1/1920 beat), with some slack.
+const HOST_BEAT_ROUNDING: f64 = 1.5 / 1920.0;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TransportInfo {
     pub playing: bool,
@@ -63,11 +66,23 @@ impl TransportInfo {
         if !self.playing {
             return None;
         }
-        let (tempo, pos) = (self.tempo_bpm?, self.pos_beats?);
+        let (tempo, host_pos) = (self.tempo_bpm?, self.pos_beats?);
         let bar = self.bar_beats();
+        // Hosts round musical time (Ardour to 1/1920 beat, 12.5 samples at 120 BPM and 48 kHz). When
+        // the sample position agrees with it to within that rounding, it is the exact one to use.
+        let pos = match self.pos_samples {
+            Some(s) => {
+                let from_samples = s as f64 * tempo / (60.0 * sample_rate as f64);
+                if (from_samples - host_pos).abs() <= HOST_BEAT_ROUNDING { from_samples } else { host_pos }
+            }
+            None => host_pos,
+        };
+        let grid = (pos / bar).floor() * bar;
         let mut next = match self.bar_start_beats {
+            // A host bar start that is the grid's, up to rounding, is the grid's (exact) one.
+            Some(start) if (start - grid).abs() <= HOST_BEAT_ROUNDING => grid,
             Some(start) if start <= pos + BEAT_EPSILON => start,
-            _ => (pos / bar).floor() * bar,
+            _ => grid,
         };
         while next < pos - BEAT_EPSILON {
             next += bar;
@@ -112,6 +127,17 @@ mod tests {
         assert_eq!(t.frames_to_next_bar(48_000.0), Some(48_000));
         t.playing = false;
         assert_eq!(t.frames_to_next_bar(48_000.0), None);
+    }
+
+    #[test]
+    fn bar_line_from_samples_when_host_beats_are_rounded() {
+        // Half a sample past 1.5 beats at 120 BPM: the host rounds beats to 1/1920.
+        let exact: f64 = 1.5 * 24_000.0 + 3.0;
+        let mut t = at(1.5);
+        t.pos_samples = Some(exact as i64);
+        t.pos_beats = Some((exact / 24_000.0 * 1920.0).round() / 1920.0);
+        t.bar_start_beats = Some(0.0);
+        assert_eq!(t.frames_to_next_bar(48_000.0), Some(96_000 - exact as usize));
     }
 
     #[test]

@@ -8,4 +8,4 @@ pub mod files;
 pub mod manifest;
 mod persist;
 
-pub use persist::SavedTakes;
+pub use persist::{SavedStatus, SavedTakes};

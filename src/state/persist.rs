@@ -23,3 +23,25 @@ impl<'a> PersistentField<'a, serde_json::Value> for SavedTakes {
         f(&self.0.saved.lock())
     }
 }
+
+/// The status line as the host saves it: `{"message", "error", "rendering", "progress"}`. Read-only
+/// (loading ignores it): it lets a host-side script or a person reading a saved project see why a
+/// render is missing without opening the editor.
+pub struct SavedStatus(pub Arc<Shared>);
+
+impl<'a> PersistentField<'a, serde_json::Value> for SavedStatus {
+    fn set(&self, _value: serde_json::Value) {}
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&serde_json::Value) -> R,
+    {
+        let status = &self.0.status;
+        f(&serde_json::json!({
+            "message": status.message(),
+            "error": status.message_is_error.load(Ordering::Relaxed),
+            "rendering": status.rendering.load(Ordering::Relaxed),
+            "progress": status.render_progress.load(Ordering::Relaxed),
+        }))
+    }
+}
