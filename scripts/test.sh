@@ -11,7 +11,16 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
 cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
+echo "== process() under nice-plug's allocation check (debug CLAP bundle, clack-host)"
+cargo xtask bundle redance --features assert_process_allocs >/dev/null
+mkdir -p target/alloc-check && cp target/bundled/Redance.clap target/alloc-check/
+cargo xtask bundle redance --release >/dev/null
+REDANCE_CLAP="$PWD/target/alloc-check/Redance.clap" cargo test --quiet -p redance-clap-test 2>&1 | tee -a target/cargo-test.log
 if [ -x tests/hosts/run.sh ]; then
   echo "== real hosts"
   bash tests/hosts/run.sh
+fi
+if [ -x tests/editor/run.sh ]; then
+  echo "== editor screenshot (Xvfb)"
+  bash tests/editor/run.sh
 fi
