@@ -6,6 +6,7 @@
 //! `redance_engine`. [`state`] keeps takes across save/load; [`unload`] keeps the library mapped.
 
 pub mod bridge;
+#[cfg(feature = "editor")]
 pub mod editor;
 pub mod params;
 pub mod plugin;

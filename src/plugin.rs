@@ -71,6 +71,7 @@ impl Redance {
             let config = self.bridge_config.clone().unwrap_or_else(BridgeConfig::from_env);
             Bridge::spawn(config, self.shared.clone())
         });
+        self.shared.engine_owner.store(bridge.owner(), std::sync::atomic::Ordering::Relaxed);
         let config = RtConfig::new(sample_rate, num_channels, max_block);
         // The old core (and its rings) goes before the bridge gets the new ends.
         self.rt = None;
@@ -102,10 +103,25 @@ impl Plugin for Redance {
 
     type SysExMessage = ();
     type BackgroundTask = ();
+    #[cfg(feature = "editor")]
+    type Editor = crate::editor::RedanceEditor;
+    #[cfg(not(feature = "editor"))]
     type Editor = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    /// The egui editor; it reads [`Shared`] and the parameters and never blocks (see `editor`).
+    #[cfg(feature = "editor")]
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let config = self.bridge_config.clone().unwrap_or_else(BridgeConfig::from_env);
+        crate::editor::create(crate::editor::EditorInputs {
+            params: self.params.clone(),
+            shared: self.shared.clone(),
+            engine: config.engine,
+            data_dir: config.data_dir,
+        })
     }
 
     fn activate(

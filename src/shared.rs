@@ -3,6 +3,7 @@
 
 use crate::status::Status;
 use parking_lot::Mutex;
+use std::sync::atomic::AtomicU64;
 
 #[derive(Debug, Default)]
 pub struct Shared {
@@ -13,4 +14,7 @@ pub struct Shared {
     pub saved: Mutex<serde_json::Value>,
     /// The host's name for the track, for export file names; set by the editor when the host tells.
     pub track_name: Mutex<Option<String>>,
+    /// This instance's engine owner id (0 before the first activation), so the editor's Cancel can
+    /// cancel its jobs; set by the plugin when the bridge starts.
+    pub engine_owner: AtomicU64,
 }

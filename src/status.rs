@@ -3,7 +3,7 @@
 
 use nice_plug::prelude::AtomicF32;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 /// Where the capture stands; written by the audio thread only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,39 @@ pub struct Status {
     message: Mutex<String>,
     /// Whether the current message reports an error.
     pub message_is_error: AtomicBool,
+
+    // --- For the editor (read by the editor only; see `mirror_transport` and `mirror_job`). ---
+    /// The host transport as the last block saw it: playing, position (samples; valid when
+    /// `transport_has_pos`), tempo (0: none) and quarter notes per bar; audio thread, every block.
+    pub transport_playing: AtomicBool,
+    pub transport_has_pos: AtomicBool,
+    pub transport_pos_samples: AtomicI64,
+    pub transport_tempo_bpm: AtomicF32,
+    pub transport_bar_beats: AtomicF32,
+    /// The running render's model windows and model calls (diffusion steps), done and in all;
+    /// bridge, where it stores `render_progress`.
+    pub render_windows_done: AtomicUsize,
+    pub render_windows_total: AtomicUsize,
+    pub render_calls_done: AtomicUsize,
+    pub render_calls_total: AtomicUsize,
+    /// A/B audition, [`Audition`] as u8; editor writes, audio thread reads every block.
+    audition: AtomicU8,
+    /// Linear gain for the take while auditioning it (`Audition::Take`), so it is as loud as the
+    /// source (RMS over the whole take); editor writes when a take's overview arrives. 0 reads as 1.
+    pub audition_take_gain: AtomicF32,
+}
+
+/// What the musician hears: the normal mix, or one side of an A/B comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Audition {
+    /// The Mix parameter as set.
+    #[default]
+    Normal = 0,
+    /// A: the dry input (the take is not played).
+    Source = 1,
+    /// B: the take alone (mix 1), times `audition_take_gain`.
+    Take = 2,
 }
 
 impl Status {
@@ -77,6 +110,43 @@ impl Status {
         *self.message.lock() = text.into();
         self.message_is_error.store(is_error, Ordering::Relaxed);
         self.message_seq.fetch_add(1, Ordering::Release);
+    }
+
+    /// Audio thread, once per block: plain stores for the editor's playhead and bar lines.
+    pub fn mirror_transport(&self, t: &crate::rt::TransportInfo) {
+        self.transport_playing.store(t.playing, Ordering::Relaxed);
+        self.transport_has_pos.store(t.pos_samples.is_some(), Ordering::Relaxed);
+        self.transport_pos_samples.store(t.pos_samples.unwrap_or(0), Ordering::Relaxed);
+        self.transport_tempo_bpm.store(t.tempo_bpm.unwrap_or(0.0) as f32, Ordering::Relaxed);
+        self.transport_bar_beats.store(t.bar_beats() as f32, Ordering::Relaxed);
+    }
+
+    /// Bridge, while a job runs: the engine's counters for the editor's progress bar.
+    pub fn mirror_job(&self, p: &redance_engine::worker::JobProgress) {
+        self.render_windows_done.store(p.windows_done.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.render_windows_total.store(p.windows_total.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.render_calls_done.store(p.calls_done.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.render_calls_total.store(p.calls_total.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// Any thread (plain store).
+    pub fn set_audition(&self, a: Audition) {
+        self.audition.store(a as u8, Ordering::Relaxed);
+    }
+
+    /// Audio thread: plain load.
+    pub fn audition(&self) -> Audition {
+        match self.audition.load(Ordering::Relaxed) {
+            1 => Audition::Source,
+            2 => Audition::Take,
+            _ => Audition::Normal,
+        }
+    }
+
+    /// The take's gain while auditioning it; 1 until the editor measured it. Audio thread: plain load.
+    pub fn audition_gain(&self) -> f32 {
+        let g = self.audition_take_gain.load(Ordering::Relaxed);
+        if g.is_finite() && g > 0.0 { g } else { 1.0 }
     }
 
     /// Non-audio threads only (locks).

@@ -211,7 +211,7 @@ fn capture_and_replay(
     s.block(
         1,
         true,
-        &[("length", 1.0), ("strength", 0.0), ("capture", 0.0), ("mix", 1.0), ("loop", 0.0)],
+        &[("length", 0.0), ("strength", 0.0), ("capture", 0.0), ("mix", 1.0), ("loop", 0.0)],
         &signal,
         &mut sink,
     );
