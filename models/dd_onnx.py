@@ -195,6 +195,7 @@ def _finalize_onnx(model_path: str, description: str = ""):
     """Post-process the exported file in place.
 
     * graph inputs/outputs get readable symbolic dims: batch, length (the exporter emits s0, 512*s1, ...);
+    * intermediate value_info is dropped;
     * the per-node debugging metadata the dynamo exporter attaches (stack traces, fx node names, class
       hierarchy; ~3 KB per node, i.e. larger than the weights of a small model) is dropped;
     * weights stay embedded (no external data).
@@ -206,6 +207,7 @@ def _finalize_onnx(model_path: str, description: str = ""):
         del node.metadata_props[:]
         node.doc_string = ""
     model.doc_string = description
+    del model.graph.value_info[:]  # intermediate shapes (symbolic); onnxruntime infers them itself
     for vi in list(model.graph.input) + list(model.graph.output):
         dims = vi.type.tensor_type.shape.dim
         if len(dims) >= 1:

@@ -68,7 +68,7 @@ def sample_batch(rng, data, batch, chunk):
     swap = rng.random(batch) < 0.5
     x[swap] = x[swap][:, ::-1]
     peak = np.abs(x).max(axis=(1, 2), keepdims=True)
-    x = np.where(peak > 1.0, x / peak, x)
+    x = x / np.maximum(peak, 1.0)
     return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 
 
@@ -125,6 +125,25 @@ def evaluate(unet, n_val=6, length=WINDOW, steps=24, seed=1234, log=print):
     return out
 
 
+def eval_export_only(a):
+    from diffusers import UNet1DModel
+
+    torch.set_num_threads(a.threads)
+    ema = UNet1DModel.from_pretrained(os.path.join(a.out, "unet")).float().eval()
+    mpath = os.path.join(a.out, "metrics.json")
+    metrics = json.load(open(mpath)) if os.path.exists(mpath) else {}
+    if not a.no_eval:
+        metrics["eval"] = evaluate(ema, steps=a.eval_steps)
+    if a.export:
+        res = dd_onnx.export_onnx(ema, a.export, name="redance-small", description=DESCRIPTION, sample_rate=SR,
+                                  window_length=WINDOW)
+        metrics["export"] = res.get("verification")
+        metrics["onnx_bytes"] = os.path.getsize(os.path.join(a.export, "model.onnx"))
+    with open(mpath, "w") as f:
+        json.dump(metrics, f, indent=2)
+    print(json.dumps(metrics, indent=2))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "..", "target", "redance-small"))
@@ -141,7 +160,11 @@ def main():
     ap.add_argument("--eval-steps", type=int, default=24)
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--export", default=None, help="also export ONNX + manifest to this directory")
+    ap.add_argument("--skip-train", action="store_true",
+                    help="load the EMA weights from OUT/unet and only evaluate / export")
     a = ap.parse_args()
+    if a.skip_train:
+        return eval_export_only(a)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
