@@ -69,7 +69,8 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
     let (audio, seconds, rtf, device) = finished;
     audio.write_wav(&args.output)?;
     let status = engine.status();
-    if let Some(note) = status.provider_note {
+    // Auto quietly means "CUDA if there is one"; an explicit request deserves the reason it failed.
+    if let (Some(note), ProviderArg::Cuda) = (&status.provider_note, args.provider) {
         eprintln!("note: CUDA not used: {note}");
     }
     if let Some(plot) = &args.plot {

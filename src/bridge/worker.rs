@@ -265,6 +265,7 @@ impl Worker {
     fn poll_job(&mut self) {
         let Some(job) = self.job.as_mut() else { return };
         self.shared.status.render_progress.store(job.handle.progress.fraction(), Ordering::Relaxed);
+        self.shared.status.mirror_job(&job.handle.progress);
         let mut events = Vec::new();
         loop {
             match job.handle.events.try_recv() {

@@ -12,6 +12,7 @@ pub use transport::TransportInfo;
 use crate::bridge::RtLink;
 use crate::bridge::messages::ToBridge;
 use crate::shared::Shared;
+use crate::status::Audition;
 use capture::{Capture, CaptureInput};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -157,7 +158,14 @@ impl RtCore {
             self.wait_for_take(n, transport, params.looping);
         }
         let mix = if params.mix.is_finite() { params.mix.clamp(0.0, 1.0) } else { 1.0 };
-        self.take.play(io, transport, mix, params.looping);
+        let status = &self.shared.status;
+        status.mirror_transport(transport);
+        // The editor's A/B: the source alone (dry), the take alone at the source's loudness, or Mix.
+        match status.audition() {
+            Audition::Normal => self.take.play(io, transport, mix, params.looping, 1.0),
+            Audition::Source => {}
+            Audition::Take => self.take.play(io, transport, 1.0, params.looping, status.audition_gain()),
+        }
     }
 
     /// Offline only: waits until the frames this block plays have arrived, the render is over, or

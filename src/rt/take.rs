@@ -135,8 +135,9 @@ impl Take {
         }
     }
 
-    /// Audio thread. Blends the take into `io` where it plays in this block.
-    pub fn play(&mut self, io: &mut [&mut [f32]], transport: &TransportInfo, mix: f32, looping: bool) {
+    /// Audio thread. Blends the take, scaled by `gain` (A/B loudness match), into `io` where it
+    /// plays in this block.
+    pub fn play(&mut self, io: &mut [&mut [f32]], transport: &TransportInfo, mix: f32, looping: bool, gain: f32) {
         let n = io.first().map_or(0, |c| c.len());
         if self.id == 0 || self.total == 0 || n == 0 {
             return;
@@ -160,7 +161,7 @@ impl Take {
                         break;
                     }
                     let len = (self.total - rel).min(n - i);
-                    self.blend(io, i, rel, len, mix);
+                    self.blend(io, i, rel, len, mix, gain);
                     i += len;
                 }
             }
@@ -176,7 +177,7 @@ impl Take {
                 let mut i = 0;
                 while i < n && self.free_pos < self.total {
                     let len = (self.total - self.free_pos).min(n - i);
-                    self.blend(io, i, self.free_pos, len, mix);
+                    self.blend(io, i, self.free_pos, len, mix, gain);
                     self.free_pos += len;
                     i += len;
                     if looping && self.free_pos >= self.total {
@@ -188,17 +189,17 @@ impl Take {
     }
 
     /// `io[.., at..at+len]` ← take frames `from..from+len` where rendered; the rest stays dry.
-    fn blend(&self, io: &mut [&mut [f32]], at: usize, from: usize, len: usize, mix: f32) {
+    fn blend(&self, io: &mut [&mut [f32]], at: usize, from: usize, len: usize, mix: f32, gain: f32) {
         let len = len.min(self.ready.saturating_sub(from));
         let num_channels = self.channels.len();
         for (c, out) in io.iter_mut().enumerate() {
             let take = &self.channels[c.min(num_channels - 1)][from..from + len];
             let out = &mut out[at..at + len];
-            if mix >= 1.0 {
+            if mix >= 1.0 && gain == 1.0 {
                 out.copy_from_slice(take);
             } else {
                 for (o, t) in out.iter_mut().zip(take) {
-                    *o += (*t - *o) * mix;
+                    *o += (*t * gain - *o) * mix;
                 }
             }
         }
