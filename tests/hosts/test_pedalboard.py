@@ -123,6 +123,9 @@ def _cycle(strength: float):
     """One capture -> render -> playback cycle; (plugin, take, source signal, play position)."""
     p = _load()
     for k, v in PROFILE.params.items():
+        # pedalboard sets values in the plugin's display units: Redance shows Mix in percent.
+        if k == "Mix" and PROFILE.name == "Redance":
+            v = 100 * v
         _set(p, k, v)
     _set(p, PROFILE.strength, strength)
     _set(p, PROFILE.capture, 0)
