@@ -23,7 +23,9 @@ echo "editor: building redance-standalone"
 cargo build --quiet --features standalone --bin redance-standalone || exit 1
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/redance-standalone"
 OUT="$ROOT/target/editor-test"
-rm -rf "$OUT" && mkdir -p "$OUT" "$ROOT/docs"
+# Screenshots land in docs/ only when asked (REDANCE_UPDATE_DOCS=1): a test run leaves the tree clean.
+DOCS="$OUT/docs"; [ "${REDANCE_UPDATE_DOCS:-0}" = 1 ] && DOCS="$ROOT/docs"
+rm -rf "$OUT" && mkdir -p "$OUT" "$DOCS"
 
 DISPLAY_NUM="${REDANCE_EDITOR_DISPLAY:-:97}"
 /usr/bin/Xvfb "$DISPLAY_NUM" -screen 0 1280x900x24 -nolisten tcp >"$OUT/xvfb.log" 2>&1 &
@@ -61,13 +63,13 @@ shot editor || rc=1
 if [ "$rc" = 0 ]; then
     python3 "$HERE/check.py" "$OUT/editor.ppm" "$OUT/editor.layout.json" "$HERE/ref" || rc=1
     W=$(python3 -c "import json;w=json.load(open('$OUT/editor.layout.json'))['window'];print(f'{int(w[0])}x{int(w[1])}+0+0')")
-    /usr/bin/convert "$OUT/editor.png" -crop "$W" +repage "$ROOT/docs/editor.png"
+    /usr/bin/convert "$OUT/editor.png" -crop "$W" +repage "$DOCS/editor.png"
 fi
 if [ "$rc" = 0 ] && [ -n "${REDANCE_EDITOR_SCALE:-}" ]; then
     # The same editor at another scale (as set by the Scale menu / host DPI).
     shot editor-scaled REDANCE_EDITOR_ZOOM="$REDANCE_EDITOR_SCALE" || rc=1
     [ "$rc" = 0 ] && python3 "$HERE/check.py" "$OUT/editor-scaled.ppm" "$OUT/editor-scaled.layout.json" "" || rc=1
-    [ "$rc" = 0 ] && /usr/bin/convert "$OUT/editor-scaled.png" -crop "$(python3 -c "import json;w=json.load(open('$OUT/editor-scaled.layout.json'))['window'];print(f'{int(w[0])}x{int(w[1])}+0+0')")" +repage "$ROOT/docs/editor-scaled.png"
+    [ "$rc" = 0 ] && /usr/bin/convert "$OUT/editor-scaled.png" -crop "$(python3 -c "import json;w=json.load(open('$OUT/editor-scaled.layout.json'))['window'];print(f'{int(w[0])}x{int(w[1])}+0+0')")" +repage "$DOCS/editor-scaled.png"
 fi
-[ "$rc" = 0 ] && echo "editor: PASS (screenshots in docs/)" || echo "editor: FAIL (see $OUT)"
+[ "$rc" = 0 ] && echo "editor: PASS (screenshots in $DOCS)" || echo "editor: FAIL (see $OUT)"
 exit "$rc"
