@@ -72,6 +72,7 @@ impl Redance {
             Bridge::spawn(config, self.shared.clone())
         });
         self.shared.engine_owner.store(bridge.owner(), std::sync::atomic::Ordering::Relaxed);
+        *self.shared.commands.lock() = Some(bridge.sender());
         let config = RtConfig::new(sample_rate, num_channels, max_block);
         // The old core (and its rings) goes before the bridge gets the new ends.
         self.rt = None;

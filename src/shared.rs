@@ -1,6 +1,7 @@
 //! The per-instance state every thread may reach: the status, the saved-takes manifest and the
 //! host's track name.
 
+use crate::bridge::Command;
 use crate::status::Status;
 use parking_lot::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -17,4 +18,6 @@ pub struct Shared {
     /// This instance's engine owner id (0 before the first activation), so the editor's Cancel can
     /// cancel its jobs; set by the plugin when the bridge starts.
     pub engine_owner: AtomicU64,
+    /// Reaches the bridge from non-audio threads (the editor's history); set when the bridge starts.
+    pub commands: Mutex<Option<crossbeam_channel::Sender<Command>>>,
 }

@@ -132,3 +132,33 @@ fn keep_export_and_history() {
     let name = exports[0].to_string_lossy().into_owned();
     assert!(name.starts_with("Redance-variation-s0.00-seed45-take5"), "{name}");
 }
+
+#[test]
+fn a_take_picked_from_the_history_plays_and_is_saved_as_current() {
+    // Take 1 at strength 0 (the source itself), take 2 at strength 1 (something else).
+    let mut rig = rendered(None);
+    rig.params.strength = 1.0;
+    rig.params.render = false;
+    rig.run(256, 256, &silence);
+    rig.params.render = true;
+    rig.pump_until("a second render", |r| r.status().renders_finished.load(Ordering::Acquire) == 2);
+    rig.pump_rendered();
+    rig.params.render = false;
+    let first = rig.manifest()["history"][0]["id"].as_u64().unwrap();
+    assert_ne!(rig.manifest()["current"].as_u64(), Some(first));
+
+    rig.bridge.as_ref().unwrap().command(redance::bridge::Command::SelectTake(first));
+    let playing = format!("Playing take {first}");
+    rig.pump_until("the pick", move |r| {
+        r.status().message().contains(&playing) && r.manifest()["current"].as_u64() == Some(first)
+    });
+    rig.pump_rendered();
+    // Take 1 is the identity: in place it plays the captured source again.
+    rig.sim = Sim::at(BAR, TEMPO);
+    let out = rig.run(4_000, 256, &silence);
+    for (i, s) in out[0].iter().enumerate() {
+        assert!((s - signal(BAR + i as i64, 0)).abs() < 1e-4, "frame {i}");
+    }
+    rig.bridge.as_ref().unwrap().command(redance::bridge::Command::SelectTake(999));
+    rig.pump_until("the refusal", |r| r.status().message().contains("no longer in the history"));
+}

@@ -91,6 +91,8 @@ pub enum Command {
     Render(messages::RenderChoice),
     Keep,
     Export,
+    /// Play this take of the history instead of the current one (the editor's history list).
+    SelectTake(u64),
     Shutdown,
 }
 
@@ -134,6 +136,11 @@ impl Bridge {
 
     pub fn command(&self, command: Command) {
         let _ = self.tx.send(command);
+    }
+
+    /// A sender for non-audio threads (the editor) to reach this bridge.
+    pub fn sender(&self) -> Sender<Command> {
+        self.tx.clone()
     }
 }
 

@@ -115,6 +115,7 @@ impl Worker {
             Command::Render(choice) => self.render(choice),
             Command::Keep => self.keep(),
             Command::Export => self.export(),
+            Command::SelectTake(id) => self.select_take(id),
             Command::Shutdown => return false,
         }
         true
@@ -389,6 +390,31 @@ impl Worker {
         }
         self.publish();
         self.say(format!("Take {id} kept: it stays with the project."));
+    }
+
+    /// Makes a take of the history the current one and streams it to the audio thread.
+    fn select_take(&mut self, id: u64) {
+        if self.job.is_some() {
+            self.complain("A render is running: wait for it or cancel it before picking another take.");
+            return;
+        }
+        let Some(entry) = self.manifest.history.iter().find(|t| t.id == id).cloned() else {
+            self.complain(format!("Take {id} is no longer in the history."));
+            return;
+        };
+        match files::load(&self.config.data_dir, &entry.file) {
+            Ok(audio) => {
+                let audio = Arc::new(audio);
+                self.outbox.clear();
+                self.take = Some((id, audio.clone()));
+                self.stream_whole(id, &audio, entry.start_pos);
+                self.pump();
+                self.say(format!("Playing take {id}."));
+                self.manifest.current = Some(id);
+                self.publish();
+            }
+            Err(e) => self.complain(format!("Take {id} could not be loaded: {e}")),
+        }
     }
 
     fn export(&mut self) {

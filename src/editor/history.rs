@@ -18,7 +18,7 @@ pub enum Pick {
     Audition(u64),
 }
 
-/// `can_pick`: whether the bridge can switch takes (see the report: `Command::SelectTake`).
+/// `can_pick`: whether the bridge is there to switch takes (`Command::SelectTake`).
 pub fn show(ui: &mut Ui, history: &[TakeEntry], current: Option<u64>, can_pick: bool) -> Option<Pick> {
     let mut pick = None;
     ui.label(RichText::new("History").strong());
@@ -40,7 +40,7 @@ pub fn show(ui: &mut Ui, history: &[TakeEntry], current: Option<u64>, can_pick: 
                     button.on_disabled_hover_text(if is_current {
                         "Playing now"
                     } else {
-                        "Switching takes comes with the next bridge update"
+                        "Available once the plugin is processing audio"
                     })
                 };
                 if button.clicked() {

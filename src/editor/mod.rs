@@ -533,7 +533,13 @@ impl App {
                 let right = cols[1].scope(|ui| {
                     let current = self.manifest.as_ref().and_then(|m| m.current);
                     let history = self.manifest.as_ref().map_or(&[][..], |m| m.history.as_slice());
-                    let _ = history::show(ui, history, current, false);
+                    let can_pick = self.inputs.shared.commands.lock().is_some();
+                    if let Some(history::Pick::Audition(id)) = history::show(ui, history, current, can_pick) {
+                        // The bridge loads the file and streams it: nothing here waits.
+                        if let Some(tx) = self.inputs.shared.commands.lock().as_ref() {
+                            let _ = tx.send(crate::bridge::Command::SelectTake(id));
+                        }
+                    }
                     ui.add_space(8.0);
                     models::show(ui, &self.models, self.model_folder.as_deref())
                 });
