@@ -26,6 +26,7 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
             },
             intra_threads: args.threads,
             allow_spinning: true,
+            ..Default::default()
         },
     };
     let engine = Engine::new(config);

@@ -8,7 +8,7 @@
 //! to one answer). Each row prints the render's distance from that reference as SNR (higher is
 //! closer) and the model calls it made; the notebook default's SNR is the noise floor to reach.
 
-use redance_engine::model::{ProviderChoice, SessionOptions};
+use redance_engine::metrics::snr_db;
 use redance_engine::{Audio, Engine, EngineConfig, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -21,10 +21,7 @@ fn main() {
     };
     let clip = Audio::read_wav(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/clip.wav"))
         .expect("examples/clip.wav");
-    let engine = Engine::new(EngineConfig {
-        session: SessionOptions { provider: ProviderChoice::Cpu, intra_threads: None, allow_spinning: true },
-        ..Default::default()
-    });
+    let engine = Engine::new(EngineConfig::cpu());
     engine.submit(0, spec(&clip, 0.0, 1, SamplerKind::Ddim)).wait().expect("model loads");
     let window = engine.status().model.expect("model").window_length;
     // One trained window of the clip at the model's rate: the unit every render is made of.
@@ -80,13 +77,4 @@ fn spec(source: &Audio, strength: f32, steps: u32, sampler: SamplerKind) -> JobS
         settings: RenderSettings { steps, sampler, seed: 7, ..Default::default() },
         noise: None,
     }
-}
-
-fn snr_db(reference: &Audio, test: &Audio) -> f64 {
-    let (mut s, mut e) = (0.0f64, 0.0f64);
-    for (x, y) in reference.channels.iter().flatten().zip(test.channels.iter().flatten()) {
-        s += (*x as f64).powi(2);
-        e += (*x as f64 - *y as f64).powi(2);
-    }
-    10.0 * (s / e.max(1e-30)).log10()
 }

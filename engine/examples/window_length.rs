@@ -8,7 +8,7 @@
 //! seconds, the real-time factor, the cost relative to 1×, and two quality measures against the
 //! source: SNR and log-spectral distance (a longer window should neither blur nor add noise).
 
-use redance_engine::model::{ProviderChoice, SessionOptions};
+use redance_engine::metrics::{log_spectral_distance_db, snr_db};
 use redance_engine::{Audio, Engine, EngineConfig, JobSpec, Mode, RenderSettings, StrengthCurve};
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,10 +23,7 @@ fn main() {
         clip.channels.iter().map(|c| c.iter().cycle().take(frames).copied().collect()).collect(),
     )
     .unwrap();
-    let engine = Engine::new(EngineConfig {
-        session: SessionOptions { provider: ProviderChoice::Cpu, intra_threads: None, allow_spinning: true },
-        ..Default::default()
-    });
+    let engine = Engine::new(EngineConfig::cpu());
     // Load the model first so the first row is not charged for it.
     engine.submit(0, spec(&source, 0.0, None)).wait().expect("model loads");
     let trained = engine.status().model.expect("model").window_length;
@@ -54,7 +51,7 @@ fn main() {
             seconds / secs,
             secs / base_secs,
             snr_db(&source, &out),
-            lsd_db(&source, &out)
+            log_spectral_distance_db(&source, &out, 1024, 16 * 1024)
         );
     }
 }
@@ -67,40 +64,4 @@ fn spec(source: &Audio, strength: f32, window: Option<usize>) -> JobSpec {
         settings: RenderSettings { steps: 20, seed: 1, window_length: window, ..Default::default() },
         noise: None,
     }
-}
-
-fn snr_db(a: &Audio, b: &Audio) -> f64 {
-    let (mut s, mut e) = (0.0f64, 0.0f64);
-    for (x, y) in a.channels.iter().flatten().zip(b.channels.iter().flatten()) {
-        s += (*x as f64).powi(2);
-        e += (*x as f64 - *y as f64).powi(2);
-    }
-    10.0 * (s / e.max(1e-30)).log10()
-}
-
-/// Mean log-spectral distance over 1024-sample frames (band energies in 32 bands).
-fn lsd_db(a: &Audio, b: &Audio) -> f64 {
-    let n = 1024;
-    let bands = |x: &[f32]| -> Vec<f64> {
-        (0..32)
-            .map(|band| {
-                let k = 1 + band * 15;
-                let (mut re, mut im) = (0.0, 0.0);
-                for (i, s) in x.iter().enumerate() {
-                    let ph = 2.0 * std::f64::consts::PI * (k * i) as f64 / n as f64;
-                    re += *s as f64 * ph.cos();
-                    im -= *s as f64 * ph.sin();
-                }
-                10.0 * (re * re + im * im + 1e-10).log10()
-            })
-            .collect()
-    };
-    let mut total = 0.0;
-    let mut count = 0;
-    for start in (0..a.frames().saturating_sub(n)).step_by(16 * n) {
-        let (x, y) = (bands(&a.channels[0][start..start + n]), bands(&b.channels[0][start..start + n]));
-        total += (x.iter().zip(&y).map(|(p, q)| (p - q).powi(2)).sum::<f64>() / 32.0).sqrt();
-        count += 1;
-    }
-    total / count.max(1) as f64
 }

@@ -11,6 +11,12 @@ pub trait Denoiser: Send {
     /// writes the v-prediction, same layout as `x`, into `v`.
     fn predict_v(&mut self, x: &[f32], t: &[f32], frames: usize, v: &mut [f32]) -> Result<()>;
 
+    /// Most items worth sending in one call (render windows that share their times are batched
+    /// up to this). 1: one item per call.
+    fn max_batch(&self) -> usize {
+        1
+    }
+
     /// Which device runs the model, in words ("CPU", "CUDA (device 0)").
     fn device(&self) -> String {
         "CPU".into()

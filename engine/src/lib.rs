@@ -9,6 +9,7 @@ pub mod audio;
 pub mod denoiser;
 pub mod error;
 pub mod job;
+pub mod metrics;
 pub mod model;
 pub mod noise;
 pub mod resample;

@@ -25,6 +25,18 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
+    /// The built-in model on the CPU, with spinning threads: benchmarks, examples and tests.
+    pub fn cpu() -> Self {
+        Self {
+            session: SessionOptions {
+                provider: crate::model::ProviderChoice::Cpu,
+                allow_spinning: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
     /// Defaults, adjusted by `REDANCE_MODEL` (a model folder), `REDANCE_PROVIDER` (cpu|cuda|auto)
     /// and `REDANCE_THREADS`. `ORT_DYLIB_PATH` is read by the runtime search itself.
     pub fn from_env() -> Self {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::snr_db;
+use redance_engine::metrics::{log_spectral_distance_db, snr_db};
 use redance_engine::model::{ModelSource, OrtDenoiser, ProviderChoice, RuntimeSearch, SessionOptions};
 use redance_engine::{Audio, Engine, EngineConfig, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
 use std::path::{Path, PathBuf};
@@ -14,10 +14,7 @@ fn repo(path: &str) -> PathBuf {
 }
 
 fn cpu_engine() -> Engine {
-    Engine::new(EngineConfig {
-        session: SessionOptions { provider: ProviderChoice::Cpu, intra_threads: None, allow_spinning: true },
-        ..Default::default()
-    })
+    Engine::new(EngineConfig::cpu())
 }
 
 fn variation(engine: &Engine, source: &Audio, strength: f32, steps: u32, sampler: SamplerKind) -> Audio {
@@ -37,34 +34,6 @@ fn example(frames: usize) -> Audio {
     Audio::new(clip.sample_rate, clip.channels.iter().map(|c| c[..frames.min(c.len())].to_vec()).collect()).unwrap()
 }
 
-/// Log-spectral distance in dB between two clips (frames of 2048, Hann).
-fn log_spectral_distance(a: &Audio, b: &Audio) -> f64 {
-    let n = 2048;
-    let spectrum = |x: &[f32], start: usize| -> Vec<f64> {
-        (0..n / 2)
-            .step_by(8)
-            .map(|k| {
-                let (mut re, mut im) = (0.0, 0.0);
-                for i in 0..n {
-                    let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos();
-                    let ph = 2.0 * std::f64::consts::PI * (k * i) as f64 / n as f64;
-                    re += w * x[start + i] as f64 * ph.cos();
-                    im -= w * x[start + i] as f64 * ph.sin();
-                }
-                10.0 * (re * re + im * im + 1e-10).log10()
-            })
-            .collect()
-    };
-    let mut total = 0.0;
-    let mut count = 0;
-    for start in (0..a.frames().saturating_sub(n)).step_by(8192) {
-        let (sa, sb) = (spectrum(&a.channels[0], start), spectrum(&b.channels[0], start));
-        total += (sa.iter().zip(&sb).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / sa.len() as f64).sqrt();
-        count += 1;
-    }
-    total / count as f64
-}
-
 #[test]
 fn the_default_model_really_denoises() {
     let engine = cpu_engine();
@@ -72,7 +41,8 @@ fn the_default_model_really_denoises() {
     let low = variation(&engine, &source, 0.2, 20, SamplerKind::Ddim);
     let high = variation(&engine, &source, 0.9, 20, SamplerKind::Ddim);
     let (snr_low, snr_high) = (snr_db(&source, &low), snr_db(&source, &high));
-    let (lsd_low, lsd_high) = (log_spectral_distance(&source, &low), log_spectral_distance(&source, &high));
+    let (lsd_low, lsd_high) =
+        (log_spectral_distance_db(&source, &low, 2048, 8192), log_spectral_distance_db(&source, &high, 2048, 8192));
     println!("SNR vs source: strength 0.2 {snr_low:.2} dB, 0.9 {snr_high:.2} dB");
     println!("log-spectral distance: strength 0.2 {lsd_low:.2} dB, 0.9 {lsd_high:.2} dB");
     assert!(snr_low > snr_high + 3.0, "0.2 must be clearly closer to the source");
@@ -136,7 +106,12 @@ fn session_error(dir: &Path) -> String {
     let files = ModelSource::Path(dir.to_owned()).load().unwrap();
     match OrtDenoiser::new(
         &files,
-        &SessionOptions { provider: ProviderChoice::Cpu, intra_threads: Some(1), allow_spinning: false },
+        &SessionOptions {
+            provider: ProviderChoice::Cpu,
+            intra_threads: Some(1),
+            allow_spinning: false,
+            ..Default::default()
+        },
     ) {
         Ok(_) => panic!("should be refused"),
         Err(e) => e.to_string(),
@@ -157,4 +132,41 @@ fn a_corrupt_model_with_a_matching_hash_is_refused_by_the_runtime() {
     copy_default_model(dir.path(), |_| {}, Some(b"\x08\x07garbage that is not a protobuf graph"));
     let err = session_error(dir.path());
     assert!(err.contains("ONNX Runtime refused it"), "{err}");
+}
+
+#[test]
+fn the_optimised_graph_is_saved_once_then_loaded_and_gives_the_same_prediction() {
+    use redance_engine::denoiser::Denoiser;
+    RuntimeSearch::default().load().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let files = ModelSource::Embedded.load().unwrap();
+    let options = SessionOptions {
+        provider: ProviderChoice::Cpu,
+        intra_threads: Some(1),
+        optimized_cache: Some(cache.path().join("optimized")),
+        ..Default::default()
+    };
+    let frames = files.manifest.min_length * 2;
+    let x: Vec<f32> = (0..2 * frames).map(|i| ((i as f32) * 0.37).sin() * 0.5).collect();
+    let predict = |d: &mut OrtDenoiser| {
+        let mut v = vec![0.0; x.len()];
+        d.predict_v(&x, &[0.4], frames, &mut v).unwrap();
+        v
+    };
+    let mut first = OrtDenoiser::new(&files, &options).unwrap();
+    assert!(first.cache_note().unwrap().contains("saved"), "{:?}", first.cache_note());
+    let saved: Vec<_> = std::fs::read_dir(cache.path().join("optimized")).unwrap().collect();
+    assert_eq!(saved.len(), 1, "one file, no temporary left behind");
+    let mut second = OrtDenoiser::new(&files, &options).unwrap();
+    assert!(second.cache_note().unwrap().contains("loaded"), "{:?}", second.cache_note());
+    let (a, b) = (predict(&mut first), predict(&mut second));
+    let diff = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+    assert!(diff < 1e-5, "cached graph differs by {diff}");
+
+    // A damaged cache entry is dropped and rebuilt, not an error.
+    let entry = saved[0].as_ref().unwrap().path();
+    std::fs::write(&entry, b"not a model").unwrap();
+    let mut third = OrtDenoiser::new(&files, &options).unwrap();
+    let c = predict(&mut third);
+    assert!(a.iter().zip(&c).all(|(p, q)| (p - q).abs() < 1e-5));
 }

@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{Recorder, chord, max_abs_diff, snr_db};
+use common::{Recorder, chord, max_abs_diff};
 use redance_engine::denoiser::fake::{Failing, Oracle, Zero, info};
 use redance_engine::job::render;
+use redance_engine::metrics::snr_db;
 use redance_engine::schedule::{alpha_sigma, variation_times};
 use redance_engine::{Audio, EngineError, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
 use std::sync::Arc;
@@ -272,4 +273,60 @@ fn bad_settings_are_refused_in_words() {
         assert!(matches!(err, EngineError::Input(_)), "{err}");
         assert!(err.to_string().contains(word), "'{err}' should mention {word}");
     }
+}
+
+/// A deterministic, non-linear model (each output sample depends on its own input and time) that
+/// accepts `batch` items per call and records the batch sizes it was given.
+struct Batching {
+    info: redance_engine::ModelInfo,
+    batch: usize,
+    seen: Vec<usize>,
+}
+
+impl redance_engine::denoiser::Denoiser for Batching {
+    fn info(&self) -> &redance_engine::ModelInfo {
+        &self.info
+    }
+    fn predict_v(&mut self, x: &[f32], t: &[f32], _frames: usize, v: &mut [f32]) -> redance_engine::Result<()> {
+        self.seen.push(t.len());
+        let item = x.len() / t.len();
+        for (i, (vi, xi)) in v.iter_mut().zip(x).enumerate() {
+            *vi = (xi * 1.7).tanh() * t[i / item] + 0.01 * ((i % item) as f32 * 0.001).sin();
+        }
+        Ok(())
+    }
+    fn max_batch(&self) -> usize {
+        self.batch
+    }
+}
+
+#[test]
+fn windows_with_the_same_times_share_calls_and_give_the_same_audio() {
+    let src = chord(48_000, 20_000);
+    for sampler in SamplerKind::ALL {
+        let mut s = spec(src.clone(), 0.7);
+        s.settings.sampler = sampler;
+        let run = |batch| {
+            let mut model = Batching { info: info(4096), batch, seen: Vec::new() };
+            let mut rec = Recorder::default();
+            let out = render(&s, &mut model, &mut rec).unwrap();
+            (out, model.seen, rec)
+        };
+        let (one, seen1, rec1) = run(1);
+        let (four, seen4, rec4) = run(4);
+        assert!(seen1.iter().all(|&b| b == 1));
+        assert_eq!(seen4.iter().sum::<usize>(), seen1.len(), "{sampler}: same work in fewer calls");
+        assert!(seen4.iter().all(|&b| b > 1) && seen4.len() < seen1.len(), "{sampler}: {seen4:?}");
+        assert!(max_abs_diff(&one, &four) < 1e-6, "{sampler}: batched output differs");
+        assert_eq!(rec1.calls, rec4.calls, "{sampler}: progress counts every window's call");
+        assert_eq!(rec1.calls, rec1.calls_planned);
+        assert_eq!(rec1.chunks.iter().map(|c| c.1).sum::<usize>(), src.frames());
+        assert_eq!(rec4.chunks.iter().map(|c| c.1).sum::<usize>(), src.frames());
+    }
+    // DDIM with eta draws fresh noise per window: never batched, so seeds keep their meaning.
+    let mut s = spec(src.clone(), 0.7);
+    s.settings.eta = 0.5;
+    let mut model = Batching { info: info(4096), batch: 4, seen: Vec::new() };
+    render(&s, &mut model, &mut Recorder::default()).unwrap();
+    assert!(model.seen.iter().all(|&b| b == 1));
 }

@@ -105,9 +105,94 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
         Ok(())
     };
 
-    for (i, w) in plan.windows.iter().enumerate() {
+    let groups = batch_groups(spec, &plan, &times, denoiser.max_batch());
+    for group in groups {
+        let results: Vec<Vec<f32>> = if group.len() > 1 {
+            // Windows with the same times and length step together: one model call per step.
+            let ts = &times[group.start];
+            let len = plan.windows[group.start].len;
+            let (a, s) = alpha_sigma(ts[0]);
+            let a = if matches!(spec.mode, Mode::Generation) { 0.0 } else { a as f32 };
+            let mut x = Vec::with_capacity(group.len() * info.channels * len);
+            for w in &plan.windows[group.clone()] {
+                let x0 = source.slice_padded(w.start, w.len).channels.concat();
+                let n = noise_window(&noise, w.start, w.len);
+                x.extend(x0.iter().zip(&n).map(|(x, e)| a * x + s as f32 * e));
+            }
+            // Batches are only formed where the sampler draws no noise (see batch_groups).
+            let mut unused = NoiseSource::new(settings.seed, 1 + group.start as u64);
+            let mut calls = Calls(observer);
+            let mut model = ModelFn::batched(denoiser, &mut calls, len, group.len());
+            let out = sampler::sample(settings.sampler, &mut model, x, ts, settings.eta, &mut unused)?;
+            out.chunks_exact(info.channels * len).map(<[f32]>::to_vec).collect()
+        } else {
+            vec![render_window(spec, denoiser, observer, &plan, group.start, &source, other.as_ref(), &noise, &times)?]
+        };
+        for (i, result) in group.zip(results) {
+            let w = &plan.windows[i];
+            let planar: Vec<Vec<f32>> = result.chunks_exact(w.len).map(|c| c[..w.valid].to_vec()).collect();
+            place(&mut out_model, &plan, i, &planar);
+            observer.window_done(i);
+
+            let final_to = plan.final_after(i);
+            let segment: Vec<Vec<f32>> = out_model.iter().map(|c| c[emitted_model..final_to].to_vec()).collect();
+            emit(observer, back.push(&segment, final_to - emitted_model)?)?;
+            emitted_model = final_to;
+        }
+    }
+    emit(observer, back.finish()?)?;
+    Audio::new(host_rate, whole)
+}
+
+/// Consecutive windows that can share model calls: a variation or generation whose sampler draws no
+/// fresh noise, with the same times and length, at most `max_batch` at a time.
+fn batch_groups(
+    spec: &JobSpec,
+    plan: &WindowPlan,
+    times: &[Vec<f64>],
+    max_batch: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let n = plan.windows.len();
+    let batchable = max_batch > 1
+        && matches!(spec.mode, Mode::Variation | Mode::Generation)
+        && !(spec.settings.sampler == sampler::SamplerKind::Ddim && spec.settings.eta > 0.0);
+    if !batchable {
+        return (0..n).map(|i| i..i + 1).collect();
+    }
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=n {
+        let same = i < n
+            && i - start < max_batch
+            && times[i] == times[start]
+            && times[i].len() > 1
+            && plan.windows[i].len == plan.windows[start].len;
+        if !same {
+            groups.push(start..i);
+            start = i;
+        }
+    }
+    groups
+}
+
+/// One window through its sampler (or passed through when its strength asks for no steps).
+#[allow(clippy::too_many_arguments)]
+fn render_window(
+    spec: &JobSpec,
+    denoiser: &mut dyn Denoiser,
+    observer: &mut dyn RenderObserver,
+    plan: &WindowPlan,
+    i: usize,
+    source: &Audio,
+    other: Option<&Audio>,
+    noise: &[Vec<f32>],
+    times: &[Vec<f64>],
+) -> Result<Vec<f32>> {
+    let settings = &spec.settings;
+    let w = &plan.windows[i];
+    {
         let flat = |a: &Audio| a.slice_padded(w.start, w.len).channels.concat();
-        let x0 = flat(&source);
+        let x0 = flat(source);
         let ts = &times[i];
         let mut eta_noise = NoiseSource::new(settings.seed, 1 + i as u64);
         let result = {
@@ -116,7 +201,7 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
             if ts.len() <= 1 {
                 match &spec.mode {
                     Mode::Interpolation { position, .. } => {
-                        let x1 = flat(other.as_ref().expect("interpolation has a second source"));
+                        let x1 = flat(other.expect("interpolation has a second source"));
                         x0.iter()
                             .zip(&x1)
                             .map(|(a, b)| ((1.0 - position) * *a as f64 + position * *b as f64) as f32)
@@ -125,7 +210,7 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
                     _ => x0,
                 }
             } else {
-                let n = noise_window(&noise, w.start, w.len);
+                let n = noise_window(noise, w.start, w.len);
                 match &spec.mode {
                     Mode::Variation | Mode::Generation => {
                         let (a, s) = alpha_sigma(ts[0]);
@@ -134,7 +219,7 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
                         sampler::sample(settings.sampler, &mut model, x, ts, settings.eta, &mut eta_noise)?
                     }
                     Mode::Interpolation { position, .. } => {
-                        let x1 = flat(other.as_ref().expect("interpolation has a second source"));
+                        let x1 = flat(other.expect("interpolation has a second source"));
                         let up: Vec<f64> = ts.iter().rev().copied().collect();
                         let z0 = sampler::reverse_ddim(&mut model, x0, &up)?;
                         let z1 = sampler::reverse_ddim(&mut model, x1, &up)?;
@@ -144,17 +229,8 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
                 }
             }
         };
-        let planar: Vec<Vec<f32>> = result.chunks_exact(w.len).map(|c| c[..w.valid].to_vec()).collect();
-        place(&mut out_model, &plan, i, &planar);
-        observer.window_done(i);
-
-        let final_to = plan.final_after(i);
-        let segment: Vec<Vec<f32>> = out_model.iter().map(|c| c[emitted_model..final_to].to_vec()).collect();
-        emit(observer, back.push(&segment, final_to - emitted_model)?)?;
-        emitted_model = final_to;
+        Ok(result)
     }
-    emit(observer, back.finish()?)?;
-    Audio::new(host_rate, whole)
 }
 
 /// The starting noise for the whole model-rate timeline: the user's file, or the seeded draw.

@@ -40,7 +40,54 @@ pub enum Provider {
     Cuda,
 }
 
-#[derive(Debug, Clone, Default)]
+/// ONNX Runtime's graph optimisation level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptLevel {
+    Disable,
+    Basic,
+    Extended,
+    /// Everything, layout transforms included (the default).
+    #[default]
+    All,
+}
+
+impl std::str::FromStr for OptLevel {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "disable" | "none" => Ok(Self::Disable),
+            "basic" => Ok(Self::Basic),
+            "extended" => Ok(Self::Extended),
+            "all" => Ok(Self::All),
+            _ => Err(EngineError::Input(format!(
+                "unknown optimisation level '{s}' (expected disable, basic, extended or all)"
+            ))),
+        }
+    }
+}
+
+impl OptLevel {
+    fn ort(self) -> GraphOptimizationLevel {
+        match self {
+            Self::Disable => GraphOptimizationLevel::Disable,
+            Self::Basic => GraphOptimizationLevel::Level1,
+            Self::Extended => GraphOptimizationLevel::Level2,
+            Self::All => GraphOptimizationLevel::All,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Basic => "basic",
+            Self::Extended => "extended",
+            Self::All => "all",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct SessionOptions {
     pub provider: ProviderChoice,
     /// Intra-op threads; `None` lets ONNX Runtime use one per physical core.
@@ -48,6 +95,51 @@ pub struct SessionOptions {
     /// Let ONNX Runtime's idle threads spin. Off by default: inside a DAW, spinning threads steal
     /// the cores the host's audio threads need; the CLI turns it on.
     pub allow_spinning: bool,
+    pub optimization: OptLevel,
+    /// A folder for the graph ONNX Runtime has optimised, keyed by the model's sha256, the runtime
+    /// version and the level: later sessions load it instead of optimising again. `None`: not saved.
+    pub optimized_cache: Option<std::path::PathBuf>,
+    /// ONNX Runtime's memory-pattern planning (on by default).
+    pub memory_pattern: bool,
+    /// ONNX Runtime's CPU arena allocator (on by default).
+    pub cpu_arena: bool,
+    /// Most render windows sent to the model in one call when they share the same times (1: one
+    /// window per call).
+    pub max_batch: usize,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            provider: ProviderChoice::default(),
+            intra_threads: None,
+            allow_spinning: false,
+            optimization: OptLevel::All,
+            optimized_cache: None,
+            memory_pattern: true,
+            cpu_arena: true,
+            max_batch: 1,
+        }
+    }
+}
+
+/// The per-user cache folder for optimised graphs: `$REDANCE_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/redance/optimized`, else `~/.cache/redance/optimized` (`%LOCALAPPDATA%` on
+/// Windows, `~/Library/Caches` on macOS).
+pub fn default_optimized_cache() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(p) = env("REDANCE_CACHE_DIR") {
+        return Some(p.join("optimized"));
+    }
+    let base = if cfg!(windows) {
+        env("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library/Caches"))
+    } else {
+        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
+    };
+    base.map(|b| b.join("redance").join("optimized"))
 }
 
 pub struct OrtDenoiser {
@@ -59,6 +151,9 @@ pub struct OrtDenoiser {
     provider: Provider,
     /// Why CUDA was not used, when it was asked for or allowed.
     provider_note: Option<String>,
+    max_batch: usize,
+    /// Where the optimised graph came from or went, when a cache is used.
+    cache_note: Option<String>,
 }
 
 impl OrtDenoiser {
@@ -68,14 +163,22 @@ impl OrtDenoiser {
         let env = super::runtime::environment()
             .ok_or_else(|| EngineError::Internal("ONNX Runtime environment not initialised".into()))?;
         let ort_err = |e: ort::Error<_>| EngineError::Inference(format!("cannot create the session: {e}"));
-        let mut builder = Session::builder(env)
-            .map_err(|e| EngineError::Inference(format!("cannot create the session: {e}")))?
-            .with_optimization_level(GraphOptimizationLevel::All)
-            .map_err(ort_err)?;
+        let mut builder =
+            Session::builder(env).map_err(|e| EngineError::Inference(format!("cannot create the session: {e}")))?;
         if let Some(n) = options.intra_threads {
             builder = builder.with_intra_threads(n.max(1)).map_err(ort_err)?;
         }
-        builder = builder.with_intra_op_spinning(options.allow_spinning).map_err(ort_err)?;
+        builder = builder
+            .with_intra_op_spinning(options.allow_spinning)
+            .map_err(ort_err)?
+            .with_memory_pattern(options.memory_pattern)
+            .map_err(ort_err)?;
+        if !options.cpu_arena {
+            ort::ep::CPU::default()
+                .with_arena_allocator(false)
+                .register(&mut builder)
+                .map_err(|e| EngineError::Inference(format!("cannot create the session: {e}")))?;
+        }
 
         let (provider, provider_note) = match options.provider {
             ProviderChoice::Cpu => (Provider::Cpu, None),
@@ -85,10 +188,55 @@ impl OrtDenoiser {
             },
         };
 
-        let session = builder.commit_from_memory(&files.onnx).map_err(|e| EngineError::ModelFile {
+        // A saved optimised graph is only valid for the same model, runtime, level and provider.
+        let cached = options.optimized_cache.as_ref().filter(|_| provider == Provider::Cpu).map(|dir| {
+            // The runtime's build string names its version and build: a new runtime re-optimises.
+            let runtime = &super::sha256_hex(ort::info().as_bytes())[..12];
+            dir.join(format!("{}-ort{}-{}.onnx", manifest.sha256, runtime, options.optimization.name()))
+        });
+        let refused = |e: ort::Error<_>| EngineError::ModelFile {
             path: files.origin.clone().into(),
             reason: format!("ONNX Runtime refused it ({e})"),
-        })?;
+        };
+        let mut cache_note = None;
+        let session = match cached {
+            Some(path) if path.is_file() => {
+                // Already optimised: load it as it is.
+                let mut b = builder.with_optimization_level(GraphOptimizationLevel::Disable).map_err(ort_err)?;
+                match b.commit_from_file(&path) {
+                    Ok(s) => {
+                        cache_note = Some(format!("optimised graph loaded from {}", path.display()));
+                        s
+                    }
+                    Err(e) => {
+                        // A damaged cache entry: drop it and build from the model.
+                        let _ = std::fs::remove_file(&path);
+                        tracing::warn!("optimised graph {} refused ({e}); rebuilding", path.display());
+                        let mut b = Self::fresh_builder(options, env)?;
+                        b.commit_from_memory(&files.onnx).map_err(refused)?
+                    }
+                }
+            }
+            Some(path) => {
+                let b = builder.with_optimization_level(options.optimization.ort()).map_err(ort_err)?;
+                let saved = path.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok());
+                // Written under a temporary name and renamed, so a crash never leaves half a file.
+                let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+                let mut b = if saved { b.with_optimized_model_path(&tmp).map_err(ort_err)? } else { b };
+                let s = b.commit_from_memory(&files.onnx).map_err(refused)?;
+                if saved && std::fs::rename(&tmp, &path).is_ok() {
+                    cache_note = Some(format!("optimised graph saved to {}", path.display()));
+                } else {
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                s
+            }
+            None => builder
+                .with_optimization_level(options.optimization.ort())
+                .map_err(ort_err)?
+                .commit_from_memory(&files.onnx)
+                .map_err(refused)?,
+        };
         let denoiser = Self {
             info: manifest.info(),
             audio_name: manifest.inputs.audio.clone(),
@@ -97,9 +245,36 @@ impl OrtDenoiser {
             session,
             provider,
             provider_note,
+            max_batch: options.max_batch.max(1),
+            cache_note,
         };
         denoiser.check_signature()?;
         Ok(denoiser)
+    }
+
+    /// A CPU builder with `options` (used when a cached graph turns out to be unusable).
+    fn fresh_builder(
+        options: &SessionOptions,
+        env: &ort::environment::Environment,
+    ) -> Result<ort::session::builder::SessionBuilder> {
+        let ort_err = |e: ort::Error<_>| EngineError::Inference(format!("cannot create the session: {e}"));
+        let mut b = Session::builder(env)
+            .map_err(|e| EngineError::Inference(format!("cannot create the session: {e}")))?
+            .with_optimization_level(options.optimization.ort())
+            .map_err(ort_err)?
+            .with_intra_op_spinning(options.allow_spinning)
+            .map_err(ort_err)?
+            .with_memory_pattern(options.memory_pattern)
+            .map_err(ort_err)?;
+        if let Some(n) = options.intra_threads {
+            b = b.with_intra_threads(n.max(1)).map_err(ort_err)?;
+        }
+        Ok(b)
+    }
+
+    /// Where the optimised graph came from or went, when a cache folder is set.
+    pub fn cache_note(&self) -> Option<&str> {
+        self.cache_note.as_deref()
     }
 
     pub fn provider(&self) -> &Provider {
@@ -180,6 +355,10 @@ impl Denoiser for OrtDenoiser {
         }
         v.copy_from_slice(data);
         Ok(())
+    }
+
+    fn max_batch(&self) -> usize {
+        self.max_batch
     }
 
     fn device(&self) -> String {

@@ -64,25 +64,43 @@ pub trait StepObserver {
     fn after_call(&mut self);
 }
 
-/// A model bound to one item's shape, with its output buffer allocated once.
+/// A model bound to one state's shape, with its output buffer allocated once. The state is one item,
+/// or `batch` items (`[batch][channels][frames]`) that all sit at the same time: samplers work
+/// element by element, so they step a batch exactly as they step one item.
 pub struct ModelFn<'a> {
     denoiser: &'a mut dyn Denoiser,
     observer: &'a mut dyn StepObserver,
     frames: usize,
+    batch: usize,
+    t: Vec<f32>,
     v: Vec<f32>,
 }
 
 impl<'a> ModelFn<'a> {
     pub fn new(denoiser: &'a mut dyn Denoiser, observer: &'a mut dyn StepObserver, frames: usize) -> Self {
-        let len = denoiser.info().channels * frames;
-        Self { denoiser, observer, frames, v: vec![0.0; len] }
+        Self::batched(denoiser, observer, frames, 1)
+    }
+
+    /// `batch` items per call, all at the same time; each call counts as `batch` calls for progress.
+    pub fn batched(
+        denoiser: &'a mut dyn Denoiser,
+        observer: &'a mut dyn StepObserver,
+        frames: usize,
+        batch: usize,
+    ) -> Self {
+        let batch = batch.max(1);
+        let len = denoiser.info().channels * frames * batch;
+        Self { denoiser, observer, frames, batch, t: vec![0.0; batch], v: vec![0.0; len] }
     }
 
     /// The model's v-prediction for `x` at time `t`.
     pub fn v(&mut self, x: &[f32], t: f64) -> Result<&[f32]> {
         self.observer.before_call()?;
-        self.denoiser.predict_v(x, &[t as f32], self.frames, &mut self.v)?;
-        self.observer.after_call();
+        self.t.fill(t as f32);
+        self.denoiser.predict_v(x, &self.t, self.frames, &mut self.v)?;
+        for _ in 0..self.batch {
+            self.observer.after_call();
+        }
         if self.v.iter().any(|s| !s.is_finite()) {
             return Err(EngineError::Inference(format!("the model returned NaN or Inf at t = {t:.3}")));
         }

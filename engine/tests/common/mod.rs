@@ -13,17 +13,6 @@ pub fn chord(rate: u32, frames: usize) -> Audio {
     Audio::new(rate, vec![l, r]).unwrap()
 }
 
-pub fn snr_db(reference: &Audio, test: &Audio) -> f64 {
-    let (mut sig, mut err) = (0.0f64, 0.0f64);
-    for (a, b) in reference.channels.iter().zip(&test.channels) {
-        for (x, y) in a.iter().zip(b) {
-            sig += (*x as f64).powi(2);
-            err += (*x as f64 - *y as f64).powi(2);
-        }
-    }
-    10.0 * (sig / err.max(1e-30)).log10()
-}
-
 pub fn max_abs_diff(a: &Audio, b: &Audio) -> f32 {
     a.channels
         .iter()
