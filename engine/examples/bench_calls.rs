@@ -4,7 +4,7 @@
 //! `cargo run --release -p redance-engine --example bench_calls -- [MODEL_DIR|default] [options]`
 //!
 //! Options (the session levers): `--threads N`, `--spin`, `--opt disable|basic|extended|all`,
-//! `--cache DIR` (save/load the optimised graph there), `--no-mem-pattern`, `--no-arena`,
+//! `--mem-pattern` / `--no-mem-pattern`, `--no-arena`,
 //! `--batch N` (most windows per call). `--source WAV`: variations of this file (looped to length)
 //! instead of the built-in test signal.
 //!
@@ -36,8 +36,8 @@ fn main() {
             "--threads" => options.intra_threads = Some(value().parse().expect("--threads N")),
             "--spin" => options.allow_spinning = true,
             "--opt" => options.optimization = value().parse::<OptLevel>().expect("--opt level"),
-            "--cache" => options.optimized_cache = Some(value().into()),
             "--no-mem-pattern" => options.memory_pattern = false,
+            "--mem-pattern" => options.memory_pattern = true,
             "--no-arena" => options.cpu_arena = false,
             "--batch" => options.max_batch = value().parse().expect("--batch N"),
             "--provider" => options.provider = value().parse().expect("--provider"),
@@ -53,10 +53,12 @@ fn main() {
     let start = Instant::now();
     let mut denoiser = OrtDenoiser::new(&files, &options).expect("session");
     let load_s = start.elapsed().as_secs_f64();
+    // The worker drops the model bytes once the session holds the graph; so does the benchmark.
+    drop(files);
     let info = denoiser.info().clone();
     say(&serde_json::json!({
         "event": "ready", "load_s": load_s, "hwm_mib": hwm_mib(), "model": info.name,
-        "device": denoiser.device(), "provider_note": denoiser.provider_note(), "cache": denoiser.cache_note(),
+        "device": denoiser.device(), "provider_note": denoiser.provider_note(),
         "runtime": runtime.version, "sample_rate": info.sample_rate, "window": info.window_length,
     }));
 

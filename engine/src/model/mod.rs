@@ -7,7 +7,7 @@ mod session;
 
 pub use manifest::{LoadedModelFiles, Manifest, ModelSource, sha256_hex};
 pub use runtime::{Runtime, RuntimeSearch};
-pub use session::{OptLevel, OrtDenoiser, Provider, ProviderChoice, SessionOptions, default_optimized_cache};
+pub use session::{OptLevel, OrtDenoiser, Provider, ProviderChoice, SessionOptions};
 
 use serde::{Deserialize, Serialize};
 

@@ -76,15 +76,6 @@ impl OptLevel {
             Self::All => GraphOptimizationLevel::All,
         }
     }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Disable => "disable",
-            Self::Basic => "basic",
-            Self::Extended => "extended",
-            Self::All => "all",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,11 +86,12 @@ pub struct SessionOptions {
     /// Let ONNX Runtime's idle threads spin. Off by default: inside a DAW, spinning threads steal
     /// the cores the host's audio threads need; the CLI turns it on.
     pub allow_spinning: bool,
+    /// Graph optimisation level (measured: `all`, `extended` and `basic` run a call within noise of
+    /// each other on this model; a saved optimised graph did not load faster than optimising again).
     pub optimization: OptLevel,
-    /// A folder for the graph ONNX Runtime has optimised, keyed by the model's sha256, the runtime
-    /// version and the level: later sessions load it instead of optimising again. `None`: not saved.
-    pub optimized_cache: Option<std::path::PathBuf>,
-    /// ONNX Runtime's memory-pattern planning (on by default).
+    /// ONNX Runtime's memory-pattern planning. Off by default: measured with
+    /// `benches/engine_vs_pytorch.py`, off is as fast and peaks lower (full-size model at 65536:
+    /// 2135 vs 2303 MiB; default model: 134 vs 152 MiB), and windows of other lengths re-plan.
     pub memory_pattern: bool,
     /// ONNX Runtime's CPU arena allocator (on by default).
     pub cpu_arena: bool,
@@ -115,31 +107,11 @@ impl Default for SessionOptions {
             intra_threads: None,
             allow_spinning: false,
             optimization: OptLevel::All,
-            optimized_cache: None,
-            memory_pattern: true,
+            memory_pattern: false,
             cpu_arena: true,
             max_batch: 1,
         }
     }
-}
-
-/// The per-user cache folder for optimised graphs: `$REDANCE_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/redance/optimized`, else `~/.cache/redance/optimized` (`%LOCALAPPDATA%` on
-/// Windows, `~/Library/Caches` on macOS).
-pub fn default_optimized_cache() -> Option<std::path::PathBuf> {
-    use std::path::PathBuf;
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(p) = env("REDANCE_CACHE_DIR") {
-        return Some(p.join("optimized"));
-    }
-    let base = if cfg!(windows) {
-        env("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| h.join("Library/Caches"))
-    } else {
-        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
-    };
-    base.map(|b| b.join("redance").join("optimized"))
 }
 
 pub struct OrtDenoiser {
@@ -152,8 +124,6 @@ pub struct OrtDenoiser {
     /// Why CUDA was not used, when it was asked for or allowed.
     provider_note: Option<String>,
     max_batch: usize,
-    /// Where the optimised graph came from or went, when a cache is used.
-    cache_note: Option<String>,
 }
 
 impl OrtDenoiser {
@@ -188,55 +158,14 @@ impl OrtDenoiser {
             },
         };
 
-        // A saved optimised graph is only valid for the same model, runtime, level and provider.
-        let cached = options.optimized_cache.as_ref().filter(|_| provider == Provider::Cpu).map(|dir| {
-            // The runtime's build string names its version and build: a new runtime re-optimises.
-            let runtime = &super::sha256_hex(ort::info().as_bytes())[..12];
-            dir.join(format!("{}-ort{}-{}.onnx", manifest.sha256, runtime, options.optimization.name()))
-        });
-        let refused = |e: ort::Error<_>| EngineError::ModelFile {
-            path: files.origin.clone().into(),
-            reason: format!("ONNX Runtime refused it ({e})"),
-        };
-        let mut cache_note = None;
-        let session = match cached {
-            Some(path) if path.is_file() => {
-                // Already optimised: load it as it is.
-                let mut b = builder.with_optimization_level(GraphOptimizationLevel::Disable).map_err(ort_err)?;
-                match b.commit_from_file(&path) {
-                    Ok(s) => {
-                        cache_note = Some(format!("optimised graph loaded from {}", path.display()));
-                        s
-                    }
-                    Err(e) => {
-                        // A damaged cache entry: drop it and build from the model.
-                        let _ = std::fs::remove_file(&path);
-                        tracing::warn!("optimised graph {} refused ({e}); rebuilding", path.display());
-                        let mut b = Self::fresh_builder(options, env)?;
-                        b.commit_from_memory(&files.onnx).map_err(refused)?
-                    }
-                }
-            }
-            Some(path) => {
-                let b = builder.with_optimization_level(options.optimization.ort()).map_err(ort_err)?;
-                let saved = path.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok());
-                // Written under a temporary name and renamed, so a crash never leaves half a file.
-                let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-                let mut b = if saved { b.with_optimized_model_path(&tmp).map_err(ort_err)? } else { b };
-                let s = b.commit_from_memory(&files.onnx).map_err(refused)?;
-                if saved && std::fs::rename(&tmp, &path).is_ok() {
-                    cache_note = Some(format!("optimised graph saved to {}", path.display()));
-                } else {
-                    let _ = std::fs::remove_file(&tmp);
-                }
-                s
-            }
-            None => builder
-                .with_optimization_level(options.optimization.ort())
-                .map_err(ort_err)?
-                .commit_from_memory(&files.onnx)
-                .map_err(refused)?,
-        };
+        let session = builder
+            .with_optimization_level(options.optimization.ort())
+            .map_err(ort_err)?
+            .commit_from_memory(&files.onnx)
+            .map_err(|e| EngineError::ModelFile {
+                path: files.origin.clone().into(),
+                reason: format!("ONNX Runtime refused it ({e})"),
+            })?;
         let denoiser = Self {
             info: manifest.info(),
             audio_name: manifest.inputs.audio.clone(),
@@ -246,35 +175,9 @@ impl OrtDenoiser {
             provider,
             provider_note,
             max_batch: options.max_batch.max(1),
-            cache_note,
         };
         denoiser.check_signature()?;
         Ok(denoiser)
-    }
-
-    /// A CPU builder with `options` (used when a cached graph turns out to be unusable).
-    fn fresh_builder(
-        options: &SessionOptions,
-        env: &ort::environment::Environment,
-    ) -> Result<ort::session::builder::SessionBuilder> {
-        let ort_err = |e: ort::Error<_>| EngineError::Inference(format!("cannot create the session: {e}"));
-        let mut b = Session::builder(env)
-            .map_err(|e| EngineError::Inference(format!("cannot create the session: {e}")))?
-            .with_optimization_level(options.optimization.ort())
-            .map_err(ort_err)?
-            .with_intra_op_spinning(options.allow_spinning)
-            .map_err(ort_err)?
-            .with_memory_pattern(options.memory_pattern)
-            .map_err(ort_err)?;
-        if let Some(n) = options.intra_threads {
-            b = b.with_intra_threads(n.max(1)).map_err(ort_err)?;
-        }
-        Ok(b)
-    }
-
-    /// Where the optimised graph came from or went, when a cache folder is set.
-    pub fn cache_note(&self) -> Option<&str> {
-        self.cache_note.as_deref()
     }
 
     pub fn provider(&self) -> &Provider {
