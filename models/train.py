@@ -125,13 +125,8 @@ def evaluate(unet, n_val=6, length=WINDOW, steps=24, seed=1234, log=print):
     return out
 
 
-def eval_export_only(a):
-    from diffusers import UNet1DModel
-
-    torch.set_num_threads(a.threads)
-    ema = UNet1DModel.from_pretrained(os.path.join(a.out, "unet")).float().eval()
-    mpath = os.path.join(a.out, "metrics.json")
-    metrics = json.load(open(mpath)) if os.path.exists(mpath) else {}
+def evaluate_export_and_record(ema, a, metrics, mpath):
+    """The common end of training and of --skip-train: evaluate, export, write metrics.json."""
     if not a.no_eval:
         metrics["eval"] = evaluate(ema, steps=a.eval_steps)
     if a.export:
@@ -141,6 +136,16 @@ def eval_export_only(a):
         metrics["onnx_bytes"] = os.path.getsize(os.path.join(a.export, "model.onnx"))
     with open(mpath, "w") as f:
         json.dump(metrics, f, indent=2)
+
+
+def eval_export_only(a):
+    from diffusers import UNet1DModel
+
+    torch.set_num_threads(a.threads)
+    ema = UNet1DModel.from_pretrained(os.path.join(a.out, "unet")).float().eval()
+    mpath = os.path.join(a.out, "metrics.json")
+    metrics = json.load(open(mpath)) if os.path.exists(mpath) else {}
+    evaluate_export_and_record(ema, a, metrics, mpath)
     print(json.dumps(metrics, indent=2))
 
 
@@ -230,15 +235,7 @@ def main():
     metrics = {"params": n_params, "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
                "chunk": a.chunk, "lr": a.lr, "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:]))
                if losses else None, "torch": torch.__version__}
-    if not a.no_eval:
-        metrics["eval"] = evaluate(ema, steps=a.eval_steps)
-    if a.export:
-        res = dd_onnx.export_onnx(ema, a.export, name="redance-small", description=DESCRIPTION, sample_rate=SR,
-                                  window_length=WINDOW)
-        metrics["export"] = res.get("verification")
-        metrics["onnx_bytes"] = os.path.getsize(os.path.join(a.export, "model.onnx"))
-    with open(os.path.join(a.out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2)
+    evaluate_export_and_record(ema, a, metrics, os.path.join(a.out, "metrics.json"))
     print(json.dumps(metrics, indent=2))
 
 

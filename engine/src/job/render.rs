@@ -92,7 +92,7 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
     let mut emitted_model = 0;
     let mut emitted_host = 0;
     let mut whole: Vec<Vec<f32>> = vec![Vec::new(); host_channels];
-    let mut emit = |observer: &mut dyn RenderObserver, planar: Vec<Vec<f32>>| -> Result<()> {
+    let mut emit = |observer: &mut dyn RenderObserver, planar: Vec<Vec<f32>>| {
         let audio = Audio { sample_rate: host_rate, channels: planar }.to_layout(host_channels);
         if audio.frames() > 0 {
             for (w, c) in whole.iter_mut().zip(&audio.channels) {
@@ -102,7 +102,6 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
             observer.chunk(emitted_host, audio);
             emitted_host += n;
         }
-        Ok(())
     };
 
     let groups = batch_groups(spec, &plan, &times, denoiser.max_batch());
@@ -136,11 +135,11 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
 
             let final_to = plan.final_after(i);
             let segment: Vec<Vec<f32>> = out_model.iter().map(|c| c[emitted_model..final_to].to_vec()).collect();
-            emit(observer, back.push(&segment, final_to - emitted_model)?)?;
+            emit(observer, back.push(&segment, final_to - emitted_model)?);
             emitted_model = final_to;
         }
     }
-    emit(observer, back.finish()?)?;
+    emit(observer, back.finish()?);
     Audio::new(host_rate, whole)
 }
 
