@@ -41,9 +41,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "models")
 BENCH = os.path.join(ROOT, "target", "bench")
-FULL_DIR = os.path.join(BENCH, "full-size-random")
+FULL_DIR = os.environ.get("REDANCE_BENCH_FULL_DIR") or os.path.join(BENCH, "full-size-random")
 SMALL_CKPT = os.path.join(ROOT, "target", "redance-small", "unet")
-ENGINE_BIN = os.path.join(ROOT, "target", "release", "examples", "bench_calls")
+# benches/gpu/run.sh points these at what it carried to the GPU machine (no cargo there).
+ENGINE_BIN = os.environ.get("REDANCE_BENCH_BIN") or os.path.join(ROOT, "target", "release", "examples", "bench_calls")
 sys.path.insert(0, MODELS)
 
 
@@ -218,19 +219,22 @@ def torch_sample(model, x, ts, sampler):
     raise ValueError(sampler)
 
 
-def torch_worker(which: str, threads: int, device: str = "cpu"):
+def torch_worker(which: str, threads: int, device: str = "cpu", half: bool = False):
     import torch
 
     torch.set_num_threads(threads)
     reset_hwm()
     t0 = time.perf_counter()
+    dtype = torch.float16 if half else torch.float32
     unet = torch_model(which).to(device)
+    if half:
+        unet = unet.half()
     load_s = time.perf_counter() - t0
     rate = 48000
     gpu = device.startswith("cuda")
 
     def model(x, t):
-        return unet(x.to(device), t.to(device), return_dict=False)[0]
+        return unet(x.to(device, dtype), t.to(device, dtype), return_dict=False)[0].float()
 
     def sync():
         if gpu:
@@ -249,7 +253,7 @@ def torch_worker(which: str, threads: int, device: str = "cpu"):
         return {"gpu_mib": torch.cuda.max_memory_allocated() / 2**20} if gpu else {}
 
     say({"event": "ready", "load_s": load_s, "hwm_mib": hwm_mib(), "torch": torch.__version__, "threads": threads,
-         "device": device})
+         "device": device + (" fp16" if half else "")})
     for line in sys.stdin:
         w = line.split()
         if not w or w[0] == "quit":
@@ -355,6 +359,8 @@ class Worker:
 
 
 def build_engine():
+    if os.environ.get("REDANCE_BENCH_BIN"):
+        return
     r = subprocess.run(["cargo", "build", "--release", "-q", "-p", "redance-engine", "--example", "bench_calls"],
                        cwd=ROOT)
     if r.returncode:
@@ -391,7 +397,8 @@ def run_model(which, args, engines):
               f"({w.ready.get('device')}; provider note: {w.ready.get('provider_note')})", flush=True)
         workers.append(w)
     tw = Worker("pytorch", [sys.executable, os.path.abspath(__file__), "--worker", which, "--threads",
-                            str(args.threads), "--torch-device", args.torch_device])
+                            str(args.threads), "--torch-device", args.torch_device]
+                + (["--torch-fp16"] if args.torch_fp16 else []))
     print(f"pytorch: ready in {tw.ready['load_s']:.2f} s, {tw.ready['hwm_mib']:.0f} MiB (torch "
           f"{tw.ready['torch']})", flush=True)
     workers.append(tw)
@@ -469,10 +476,12 @@ def main(argv=None):
     ap.add_argument("--json", default=os.path.join(BENCH, "engine_vs_pytorch.json"))
     ap.add_argument("--torch-device", default="cpu", help="PyTorch's device (cuda on a GPU machine; give the "
                     "engine contenders --provider cuda and a GPU ONNX Runtime through ORT_DYLIB_PATH)")
+    ap.add_argument("--torch-fp16", action="store_true", help="PyTorch in fp16 (model.half(); for CUDA, against "
+                    "an engine contender with --fp16)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        return torch_worker(args.worker, args.threads, args.torch_device)
+        return torch_worker(args.worker, args.threads, args.torch_device, args.torch_fp16)
     engines = [tuple(e.split("=", 1)) if "=" in e else (e, "") for e in (args.engine or [])]
     if not engines:
         engines = [("engine", "")]

@@ -252,6 +252,9 @@ def main(argv=None):
     ap.add_argument("--plain-groupnorm", action="store_true",
                     help="keep stock GroupNorm (for comparison only; drifts on long inputs)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fp16", action="store_true",
+                    help="also write the fp16 variant the engine runs on CUDA (models/convert_fp16.py) and print "
+                         "its per-call SNR against fp32")
     a = ap.parse_args(argv)
 
     import torch
@@ -290,6 +293,12 @@ def main(argv=None):
     print(json.dumps(res, indent=2))
     if ver:
         print(json.dumps(ver, indent=2))
+    if a.fp16:
+        import convert_fp16
+
+        convert_fp16.convert(a.out)
+        if not a.no_verify:
+            convert_fp16.check(a.out, window)
     return 0
 
 

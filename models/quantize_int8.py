@@ -83,6 +83,7 @@ def main(argv=None):
     os.remove(pre)
     onnx.checker.check_model(dst)
     man = dict(man)
+    man.pop("variants", None)  # other precisions of the source graph do not belong to the int8 folder
     man["name"] = man["name"] + "-int8"
     man["description"] = (man.get("description", "") + f" | int8 (QDQ, {a.ops} weights per channel, activations "
                           f"per tensor, {a.count} calibration inputs of {length}) by models/quantize_int8.py")

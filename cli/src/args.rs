@@ -38,6 +38,13 @@ pub enum ProviderArg {
     Cuda,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PrecisionArg {
+    Auto,
+    Fp32,
+    Fp16,
+}
+
 #[derive(clap::Args)]
 pub struct RenderArgs {
     /// Source WAV (any rate, mono or stereo). Optional for --mode generate with --length.
@@ -85,6 +92,9 @@ pub struct RenderArgs {
     pub ort: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "auto")]
     pub provider: ProviderArg,
+    /// Model graph: auto = the fp16 variant on CUDA when the model has one, fp32 on the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub precision: PrecisionArg,
     /// ONNX Runtime intra-op threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -1,13 +1,13 @@
 //! `redance render`: builds a job from files and flags, runs it on an engine with a progress bar,
 //! writes the result, prints the device and the real-time factor.
 
-use crate::args::{ModeArg, ProviderArg, RenderArgs, SamplerArg};
+use crate::args::{ModeArg, PrecisionArg, ProviderArg, RenderArgs, SamplerArg};
 use indicatif::{ProgressBar, ProgressStyle};
 use redance_engine::model::{RuntimeSearch, SessionOptions};
 use redance_engine::worker::JobEvent;
 use redance_engine::{
-    Audio, Engine, EngineConfig, EngineError, JobSpec, Mode, ModelSource, ProviderChoice, RenderSettings, SamplerKind,
-    StrengthCurve,
+    Audio, Engine, EngineConfig, EngineError, JobSpec, Mode, ModelSource, PrecisionChoice, ProviderChoice,
+    RenderSettings, SamplerKind, StrengthCurve,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +23,11 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
                 ProviderArg::Auto => ProviderChoice::Auto,
                 ProviderArg::Cpu => ProviderChoice::Cpu,
                 ProviderArg::Cuda => ProviderChoice::Cuda,
+            },
+            precision: match args.precision {
+                PrecisionArg::Auto => PrecisionChoice::Auto,
+                PrecisionArg::Fp32 => PrecisionChoice::Fp32,
+                PrecisionArg::Fp16 => PrecisionChoice::Fp16,
             },
             intra_threads: args.threads,
             allow_spinning: true,
@@ -70,9 +75,11 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
     let (audio, seconds, rtf, device) = finished;
     audio.write_wav(&args.output)?;
     let status = engine.status();
-    // Auto quietly means "CUDA if there is one"; an explicit request deserves the reason it failed.
-    if let (Some(note), ProviderArg::Cuda) = (&status.provider_note, args.provider) {
-        eprintln!("note: CUDA not used: {note}");
+    // Auto quietly means "CUDA (and fp16) if there is one"; an explicit request deserves the reason
+    // it was not met.
+    let explicit = matches!(args.provider, ProviderArg::Cuda) || matches!(args.precision, PrecisionArg::Fp16);
+    if let (Some(note), true) = (&status.provider_note, explicit) {
+        eprintln!("note: {note}");
     }
     if let Some(plot) = &args.plot {
         crate::plot::draw(&spec.source, &audio, plot)?;

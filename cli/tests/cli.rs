@@ -116,3 +116,30 @@ fn cuda_requested_without_cuda_falls_back_to_cpu_and_says_why() {
     assert!(stderr(&o).contains("CUDA not used"), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("on CPU"));
 }
+
+#[test]
+fn fp16_runs_the_variant_and_a_model_without_one_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = write_clip(dir.path(), "clip.wav", 4800, 48_000);
+    let out = dir.path().join("out.wav");
+    let args = ["render", "-i", clip.to_str().unwrap(), "-o", out.to_str().unwrap(), "--steps", "3"];
+    let o = redance(&[&args[..], &["--provider", "cpu", "--precision", "fp16"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("on CPU fp16"), "{}", String::from_utf8_lossy(&o.stdout));
+
+    // A model folder without the variant: fp32, and the reason.
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default");
+    std::fs::copy(root.join("model.onnx"), model.join("model.onnx")).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).unwrap()).unwrap();
+    m.as_object_mut().unwrap().remove("variants");
+    std::fs::write(model.join("manifest.json"), m.to_string()).unwrap();
+    let o = redance(
+        &[&args[..], &["--provider", "cpu", "--precision", "fp16", "--model", model.to_str().unwrap()]].concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no fp16 variant"), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("on CPU:"), "{}", String::from_utf8_lossy(&o.stdout));
+}

@@ -5,7 +5,7 @@
 //!
 //! Options (the session levers): `--threads N`, `--spin`, `--opt disable|basic|extended|all`,
 //! `--mem-pattern` / `--no-mem-pattern`, `--no-arena`,
-//! `--batch N` (most windows per call). `--source WAV`: variations of this file (looped to length)
+//! `--batch N` (most windows per call), `--fp16` (the model's fp16 variant). `--source WAV`: variations of this file (looped to length)
 //! instead of the built-in test signal.
 //!
 //! Requests on stdin, one per line:
@@ -19,7 +19,9 @@
 
 use redance_engine::denoiser::Denoiser;
 use redance_engine::job::{RenderObserver, render};
-use redance_engine::model::{ModelSource, OptLevel, OrtDenoiser, ProviderChoice, RuntimeSearch, SessionOptions};
+use redance_engine::model::{
+    ModelSource, OptLevel, OrtDenoiser, Precision, ProviderChoice, RuntimeSearch, SessionOptions,
+};
 use redance_engine::{Audio, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -29,6 +31,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut model = ModelSource::Embedded;
     let mut source_wav: Option<Audio> = None;
+    let mut precision = Precision::Fp32;
     let mut options = SessionOptions { provider: ProviderChoice::Cpu, allow_spinning: false, ..Default::default() };
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -41,6 +44,7 @@ fn main() {
             "--no-arena" => options.cpu_arena = false,
             "--batch" => options.max_batch = value().parse().expect("--batch N"),
             "--provider" => options.provider = value().parse().expect("--provider"),
+            "--fp16" => precision = Precision::Fp16,
             "--source" => source_wav = Some(Audio::read_wav(std::path::Path::new(&value())).expect("--source WAV")),
             "default" => model = ModelSource::Embedded,
             p if !p.starts_with("--") => model = ModelSource::Path(p.into()),
@@ -48,7 +52,8 @@ fn main() {
         }
     }
     let runtime = RuntimeSearch::default().load().expect("ONNX Runtime");
-    let files = model.load().expect("model");
+    let files = model.load_as(precision).expect("model");
+    assert_eq!(files.precision, precision, "{:?}", files.note);
     reset_hwm();
     let start = Instant::now();
     let mut denoiser = OrtDenoiser::new(&files, &options).expect("session");

@@ -37,8 +37,8 @@ impl EngineConfig {
         }
     }
 
-    /// Defaults, adjusted by `REDANCE_MODEL` (a model folder), `REDANCE_PROVIDER` (cpu|cuda|auto)
-    /// and `REDANCE_THREADS`. `ORT_DYLIB_PATH` is read by the runtime search itself.
+    /// Defaults, adjusted by `REDANCE_MODEL` (a model folder), `REDANCE_PROVIDER` (cpu|cuda|auto),
+    /// `REDANCE_PRECISION` (auto|fp32|fp16) and `REDANCE_THREADS`. `ORT_DYLIB_PATH` is read by the runtime search itself.
     pub fn from_env() -> Self {
         let mut config = Self::default();
         if let Some(p) = std::env::var_os("REDANCE_MODEL").filter(|p| !p.is_empty()) {
@@ -46,6 +46,9 @@ impl EngineConfig {
         }
         if let Some(p) = std::env::var("REDANCE_PROVIDER").ok().and_then(|p| p.parse().ok()) {
             config.session.provider = p;
+        }
+        if let Some(p) = std::env::var("REDANCE_PRECISION").ok().and_then(|p| p.parse().ok()) {
+            config.session.precision = p;
         }
         config.session.intra_threads = std::env::var("REDANCE_THREADS").ok().and_then(|t| t.parse().ok());
         config
@@ -67,10 +70,9 @@ pub struct Backend {
 /// Loads the ONNX Runtime library and the configured model.
 pub fn ort_backend(config: &EngineConfig) -> Result<Backend> {
     let runtime = config.runtime.load()?;
-    let files = config.model.load()?;
-    let denoiser = OrtDenoiser::new(&files, &config.session)?;
+    let (denoiser, origin) = OrtDenoiser::load(&config.model, &config.session)?;
     let provider_note = denoiser.provider_note().map(str::to_owned);
-    Ok(Backend { denoiser: Box::new(denoiser), runtime: Some(runtime), origin: files.origin, provider_note })
+    Ok(Backend { denoiser: Box::new(denoiser), runtime: Some(runtime), origin, provider_note })
 }
 
 /// What the engine can tell a status line.

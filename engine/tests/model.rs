@@ -1,7 +1,7 @@
 //! Model and runtime loading failures, each a typed error with a message that says what to do.
 
 use redance_engine::EngineError;
-use redance_engine::model::{ModelSource, RuntimeSearch};
+use redance_engine::model::{ModelSource, Precision, RuntimeSearch};
 use std::path::Path;
 
 fn manifest(dir: &Path, edit: impl Fn(&mut serde_json::Value)) {
@@ -82,4 +82,54 @@ fn a_file_that_is_not_a_runtime_is_refused_in_words() {
     let search = RuntimeSearch { explicit: Some(fake), ..Default::default() };
     let err = search.load().unwrap_err().to_string();
     assert!(err.contains("could not be loaded"), "{err}");
+}
+
+fn model_folder_with_variant(dir: &Path, fp16: &[u8], sha: &str) {
+    manifest(dir, |m| m["variants"] = serde_json::json!({"fp16": {"onnx": "model.fp16.onnx", "sha256": sha}}));
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default/model.onnx"), dir.join("model.onnx"))
+        .unwrap();
+    std::fs::write(dir.join("model.fp16.onnx"), fp16).unwrap();
+}
+
+#[test]
+fn the_built_in_model_has_an_fp16_variant() {
+    let files = ModelSource::Embedded.load_as(Precision::Fp16).unwrap();
+    assert_eq!(files.precision, Precision::Fp16);
+    assert!(files.note.is_none());
+    assert!(files.onnx.len() < ModelSource::Embedded.load().unwrap().onnx.len());
+}
+
+#[test]
+fn a_model_without_fp16_runs_fp32_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    manifest(dir.path(), |m| m.as_object_mut().unwrap().remove("variants").map(drop).unwrap_or(()));
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default/model.onnx"),
+        dir.path().join("model.onnx"),
+    )
+    .unwrap();
+    let files = ModelSource::Path(dir.path().to_owned()).load_as(Precision::Fp16).unwrap();
+    assert_eq!(files.precision, Precision::Fp32);
+    let note = files.note.unwrap();
+    assert!(note.contains("no fp16 variant") && note.contains("convert_fp16.py"), "{note}");
+}
+
+#[test]
+fn a_damaged_fp16_variant_fails_the_hash_check() {
+    let dir = tempfile::tempdir().unwrap();
+    model_folder_with_variant(dir.path(), b"not a model", &"ab".repeat(32));
+    let err = match ModelSource::Path(dir.path().to_owned()).load_as(Precision::Fp16) {
+        Ok(_) => panic!("should fail"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("model.fp16.onnx") && err.contains("damaged"), "{err}");
+    // The fp32 graph of the same folder still loads.
+    assert_eq!(ModelSource::Path(dir.path().to_owned()).load().unwrap().precision, Precision::Fp32);
+}
+
+#[test]
+fn a_variant_hash_that_is_not_hex_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    model_folder_with_variant(dir.path(), b"x", "nope");
+    assert!(load_err(dir.path()).contains("variant 'fp16'"));
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use redance_engine::metrics::{log_spectral_distance_db, snr_db};
-use redance_engine::model::{ModelSource, OrtDenoiser, ProviderChoice, RuntimeSearch, SessionOptions};
+use redance_engine::model::{ModelSource, OrtDenoiser, PrecisionChoice, ProviderChoice, RuntimeSearch, SessionOptions};
 use redance_engine::{Audio, Engine, EngineConfig, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -89,6 +89,27 @@ fn matches_the_python_reference_implementation() {
     let err = common::max_abs_diff(&expected, &out);
     println!("max |engine − reference| = {err:.2e}");
     assert!(err < 1e-3, "max abs difference {err}");
+}
+
+#[test]
+fn the_fp16_variant_renders_within_the_samplers_own_error() {
+    // Auto precision keeps fp32 on the CPU (the fp16 graph is slower there); asking for fp16 runs
+    // the variant, here so its quality can be checked without a GPU.
+    let fp32 = cpu_engine();
+    let mut config = EngineConfig::cpu();
+    config.session.precision = PrecisionChoice::Fp16;
+    let fp16 = Engine::new(config);
+    let source = example(96_000);
+    let (a, b) = (
+        variation(&fp32, &source, 0.5, 20, SamplerKind::Iplms),
+        variation(&fp16, &source, 0.5, 20, SamplerKind::Iplms),
+    );
+    assert_eq!(fp32.status().device.as_deref(), Some("CPU"));
+    assert_eq!(fp16.status().device.as_deref(), Some("CPU fp16"));
+    let snr = snr_db(&a, &b);
+    println!("fp16 vs fp32, same seed, iPLMS 20, strength 0.5: SNR {snr:.1} dB");
+    // iPLMS-20 itself is 41 dB from the converged render (examples/time_to_quality.rs).
+    assert!(snr > 41.0, "fp16 costs more than the sampler's own error: {snr:.1} dB");
 }
 
 fn copy_default_model(dir: &Path, edit: impl Fn(&mut serde_json::Value), onnx: Option<&[u8]>) {

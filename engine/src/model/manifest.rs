@@ -5,11 +5,13 @@ use super::ModelInfo;
 use crate::error::{EngineError, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The default model, embedded so that the plugin and CLI work with no files beside them.
 const DEFAULT_MANIFEST: &str = include_str!("../../../models/default/manifest.json");
 const DEFAULT_ONNX: &[u8] = include_bytes!("../../../models/default/model.onnx");
+const DEFAULT_ONNX_FP16: &[u8] = include_bytes!("../../../models/default/model.fp16.onnx");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -27,6 +29,42 @@ pub struct Manifest {
     pub output: String,
     pub onnx: String,
     pub sha256: String,
+    /// Other graphs of the same model, by precision (`"fp16"`: models/convert_fp16.py).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, Variant>,
+}
+
+/// Another graph of the same model: same inputs, outputs and shapes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Variant {
+    pub onnx: String,
+    pub sha256: String,
+}
+
+/// The arithmetic a model graph computes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    Fp32,
+    Fp16,
+}
+
+impl Precision {
+    fn variant_name(self) -> Option<&'static str> {
+        match self {
+            Precision::Fp32 => None,
+            Precision::Fp16 => Some("fp16"),
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::Fp32 => "fp32",
+            Precision::Fp16 => "fp16",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +98,10 @@ pub struct LoadedModelFiles {
     pub onnx: std::borrow::Cow<'static, [u8]>,
     /// Shown to the user: where the model was read from.
     pub origin: String,
+    /// Which graph `onnx` holds.
+    pub precision: Precision,
+    /// Why the precision asked for was not loaded, if it was not.
+    pub note: Option<String>,
 }
 
 impl Manifest {
@@ -98,8 +140,12 @@ impl Manifest {
         if self.min_length > self.window_length {
             return bad("minimum length exceeds the window length".into());
         }
-        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let is_hex = |h: &str| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit());
+        if !is_hex(&self.sha256) {
             return bad("sha256 is not a 64-digit hex string".into());
+        }
+        if let Some((name, _)) = self.variants.iter().find(|(_, v)| !is_hex(&v.sha256)) {
+            return bad(format!("variant '{name}': sha256 is not a 64-digit hex string"));
         }
         Ok(())
     }
@@ -121,15 +167,52 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl ModelSource {
-    /// Reads and verifies the manifest and the model bytes (hash included). Cheap for the embedded
-    /// model; a file read for the others. Runs on the worker, never on the audio thread.
+    /// Reads and verifies the manifest and the fp32 model bytes (hash included).
     pub fn load(&self) -> Result<LoadedModelFiles> {
+        self.load_as(Precision::Fp32)
+    }
+
+    /// Reads and verifies the manifest and the graph of the given precision; a model without that
+    /// variant gives its main graph and a note saying so. Cheap for the embedded model; a file read
+    /// for the others. Runs on the worker, never on the audio thread.
+    pub fn load_as(&self, precision: Precision) -> Result<LoadedModelFiles> {
+        let (manifest, manifest_path) = self.manifest()?;
+        let variant = precision.variant_name().and_then(|name| manifest.variants.get(name));
+        let (file, sha256, loaded) = match variant {
+            Some(v) => (v.onnx.clone(), v.sha256.clone(), precision),
+            None => (manifest.onnx.clone(), manifest.sha256.clone(), Precision::Fp32),
+        };
+        let note = (loaded != precision).then(|| {
+            format!(
+                "model '{}' has no {precision} variant (add one with models/convert_fp16.py); running {loaded}",
+                manifest.name
+            )
+        });
+        let (onnx, origin): (std::borrow::Cow<'static, [u8]>, String) = match self {
+            ModelSource::Embedded => {
+                let bytes = if loaded == Precision::Fp16 { DEFAULT_ONNX_FP16 } else { DEFAULT_ONNX };
+                (bytes.into(), self.describe())
+            }
+            ModelSource::Path(_) => {
+                let onnx_path = manifest_path.parent().unwrap_or(Path::new(".")).join(&file);
+                let bytes = std::fs::read(&onnx_path).map_err(|e| EngineError::ModelFile {
+                    path: onnx_path.clone(),
+                    reason: format!("cannot be read ({e})"),
+                })?;
+                (bytes.into(), manifest_path.display().to_string())
+            }
+        };
+        let checked_path = manifest_path.parent().unwrap_or(Path::new(".")).join(&file);
+        check_hash(&sha256, &onnx, &checked_path)?;
+        Ok(LoadedModelFiles { manifest, onnx, origin, precision: loaded, note })
+    }
+
+    /// The verified manifest and where it was read from.
+    pub fn manifest(&self) -> Result<(Manifest, PathBuf)> {
         match self {
             ModelSource::Embedded => {
-                let path = Path::new("<built-in>/manifest.json");
-                let manifest = Manifest::parse(DEFAULT_MANIFEST, path)?;
-                check_hash(&manifest, DEFAULT_ONNX, path)?;
-                Ok(LoadedModelFiles { manifest, onnx: DEFAULT_ONNX.into(), origin: self.describe() })
+                let path = PathBuf::from("<built-in>/manifest.json");
+                Ok((Manifest::parse(DEFAULT_MANIFEST, &path)?, path))
             }
             ModelSource::Path(p) => {
                 let manifest_path = if p.is_dir() { p.join("manifest.json") } else { p.clone() };
@@ -137,27 +220,19 @@ impl ModelSource {
                     path: manifest_path.clone(),
                     reason: format!("cannot be read ({e})"),
                 })?;
-                let manifest = Manifest::parse(&text, &manifest_path)?;
-                let onnx_path = manifest_path.parent().unwrap_or(Path::new(".")).join(&manifest.onnx);
-                let bytes = std::fs::read(&onnx_path).map_err(|e| EngineError::ModelFile {
-                    path: onnx_path.clone(),
-                    reason: format!("cannot be read ({e})"),
-                })?;
-                check_hash(&manifest, &bytes, &onnx_path)?;
-                Ok(LoadedModelFiles { manifest, onnx: bytes.into(), origin: manifest_path.display().to_string() })
+                Ok((Manifest::parse(&text, &manifest_path)?, manifest_path))
             }
         }
     }
 }
 
-fn check_hash(manifest: &Manifest, bytes: &[u8], path: &Path) -> Result<()> {
+fn check_hash(expected: &str, bytes: &[u8], path: &Path) -> Result<()> {
     let actual = sha256_hex(bytes);
-    if !actual.eq_ignore_ascii_case(&manifest.sha256) {
+    if !actual.eq_ignore_ascii_case(expected) {
         return Err(EngineError::ModelFile {
             path: path.to_owned(),
             reason: format!(
-                "is damaged or not the file the manifest describes (sha256 {actual}, manifest says {})",
-                manifest.sha256
+                "is damaged or not the file the manifest describes (sha256 {actual}, manifest says {expected})"
             ),
         });
     }

@@ -5,9 +5,9 @@ mod manifest;
 mod runtime;
 mod session;
 
-pub use manifest::{LoadedModelFiles, Manifest, ModelSource, sha256_hex};
+pub use manifest::{LoadedModelFiles, Manifest, ModelSource, Precision, Variant, sha256_hex};
 pub use runtime::{Runtime, RuntimeSearch};
-pub use session::{OptLevel, OrtDenoiser, Provider, ProviderChoice, SessionOptions};
+pub use session::{OptLevel, OrtDenoiser, PrecisionChoice, Provider, ProviderChoice, SessionOptions};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,12 +1,12 @@
 //! The ONNX Runtime session that runs a model: execution provider choice (CUDA when asked for and
 //! usable, else CPU, and why), thread counts, and the v-prediction call.
 
-use super::{LoadedModelFiles, ModelInfo};
+use super::{LoadedModelFiles, ModelInfo, ModelSource, Precision};
 use crate::denoiser::Denoiser;
 use crate::error::{EngineError, Result};
 use ort::ep::ExecutionProvider;
 use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::TensorRef;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,31 @@ impl std::str::FromStr for ProviderChoice {
             "cpu" => Ok(Self::Cpu),
             "cuda" => Ok(Self::Cuda),
             _ => Err(EngineError::Input(format!("unknown provider '{s}' (expected cpu, cuda or auto)"))),
+        }
+    }
+}
+
+/// Which graph of the model to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrecisionChoice {
+    /// The fp16 variant on CUDA when the model has one; fp32 on the CPU, where the fp16 graph is
+    /// slower (measured 1.1x on the default model: ONNX Runtime's x86 kernels convert to fp32).
+    #[default]
+    Auto,
+    Fp32,
+    /// The fp16 variant wherever the session runs (on the CPU: for checking its quality).
+    Fp16,
+}
+
+impl std::str::FromStr for PrecisionChoice {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "fp32" => Ok(Self::Fp32),
+            "fp16" => Ok(Self::Fp16),
+            _ => Err(EngineError::Input(format!("unknown precision '{s}' (expected auto, fp32 or fp16)"))),
         }
     }
 }
@@ -81,6 +106,7 @@ impl OptLevel {
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
     pub provider: ProviderChoice,
+    pub precision: PrecisionChoice,
     /// Intra-op threads; `None` lets ONNX Runtime use one per physical core.
     pub intra_threads: Option<usize>,
     /// Let ONNX Runtime's idle threads spin. Off by default: inside a DAW, spinning threads steal
@@ -104,6 +130,7 @@ impl Default for SessionOptions {
     fn default() -> Self {
         Self {
             provider: ProviderChoice::default(),
+            precision: PrecisionChoice::default(),
             intra_threads: None,
             allow_spinning: false,
             optimization: OptLevel::All,
@@ -121,15 +148,38 @@ pub struct OrtDenoiser {
     t_name: String,
     output_name: String,
     provider: Provider,
-    /// Why CUDA was not used, when it was asked for or allowed.
+    precision: Precision,
+    /// Why CUDA (or the precision asked for) was not used, when it was asked for or allowed.
     provider_note: Option<String>,
     max_batch: usize,
 }
 
 impl OrtDenoiser {
-    /// Builds the session. Needs the runtime loaded ([`super::RuntimeSearch::load`]).
+    /// Picks the execution provider, then the model graph for it ([`PrecisionChoice`]), and builds
+    /// the session. Needs the runtime loaded ([`super::RuntimeSearch::load`]). Returns the files'
+    /// origin too, for the status line.
+    pub fn load(source: &ModelSource, options: &SessionOptions) -> Result<(Self, String)> {
+        let (builder, provider, provider_note) = Self::builder(options)?;
+        let precision = match (options.precision, &provider) {
+            (PrecisionChoice::Fp16, _) | (PrecisionChoice::Auto, Provider::Cuda) => Precision::Fp16,
+            _ => Precision::Fp32,
+        };
+        let files = source.load_as(precision)?;
+        let note = match (provider_note, files.note.clone()) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        let denoiser = Self::commit(builder, &files, provider, note, options)?;
+        Ok((denoiser, files.origin))
+    }
+
+    /// Builds the session for these files as they are (whatever their precision).
     pub fn new(files: &LoadedModelFiles, options: &SessionOptions) -> Result<Self> {
-        let manifest = &files.manifest;
+        let (builder, provider, provider_note) = Self::builder(options)?;
+        Self::commit(builder, files, provider, provider_note, options)
+    }
+
+    fn builder(options: &SessionOptions) -> Result<(SessionBuilder, Provider, Option<String>)> {
         let env = super::runtime::environment()
             .ok_or_else(|| EngineError::Internal("ONNX Runtime environment not initialised".into()))?;
         let ort_err = |e: ort::Error<_>| EngineError::Inference(format!("cannot create the session: {e}"));
@@ -142,6 +192,8 @@ impl OrtDenoiser {
             .with_intra_op_spinning(options.allow_spinning)
             .map_err(ort_err)?
             .with_memory_pattern(options.memory_pattern)
+            .map_err(ort_err)?
+            .with_optimization_level(options.optimization.ort())
             .map_err(ort_err)?;
         if !options.cpu_arena {
             ort::ep::CPU::default()
@@ -149,23 +201,28 @@ impl OrtDenoiser {
                 .register(&mut builder)
                 .map_err(|e| EngineError::Inference(format!("cannot create the session: {e}")))?;
         }
-
         let (provider, provider_note) = match options.provider {
             ProviderChoice::Cpu => (Provider::Cpu, None),
             ProviderChoice::Auto | ProviderChoice::Cuda => match register_cuda(&mut builder) {
                 Ok(()) => (Provider::Cuda, None),
-                Err(why) => (Provider::Cpu, Some(why)),
+                Err(why) => (Provider::Cpu, Some(format!("CUDA not used: {why}"))),
             },
         };
+        Ok((builder, provider, provider_note))
+    }
 
-        let session = builder
-            .with_optimization_level(options.optimization.ort())
-            .map_err(ort_err)?
-            .commit_from_memory(&files.onnx)
-            .map_err(|e| EngineError::ModelFile {
-                path: files.origin.clone().into(),
-                reason: format!("ONNX Runtime refused it ({e})"),
-            })?;
+    fn commit(
+        mut builder: SessionBuilder,
+        files: &LoadedModelFiles,
+        provider: Provider,
+        provider_note: Option<String>,
+        options: &SessionOptions,
+    ) -> Result<Self> {
+        let manifest = &files.manifest;
+        let session = builder.commit_from_memory(&files.onnx).map_err(|e| EngineError::ModelFile {
+            path: files.origin.clone().into(),
+            reason: format!("ONNX Runtime refused it ({e})"),
+        })?;
         let denoiser = Self {
             info: manifest.info(),
             audio_name: manifest.inputs.audio.clone(),
@@ -173,6 +230,7 @@ impl OrtDenoiser {
             output_name: manifest.output.clone(),
             session,
             provider,
+            precision: files.precision,
             provider_note,
             max_batch: options.max_batch.max(1),
         };
@@ -182,6 +240,10 @@ impl OrtDenoiser {
 
     pub fn provider(&self) -> &Provider {
         &self.provider
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     pub fn provider_note(&self) -> Option<&str> {
@@ -219,7 +281,7 @@ impl OrtDenoiser {
 }
 
 /// Registers CUDA so that failure is reported instead of silently running on CPU.
-fn register_cuda(builder: &mut ort::session::builder::SessionBuilder) -> std::result::Result<(), String> {
+fn register_cuda(builder: &mut SessionBuilder) -> std::result::Result<(), String> {
     let cuda = ort::ep::CUDA::default();
     match ort::ep::CUDA::is_available() {
         Ok(true) => {}
@@ -265,9 +327,13 @@ impl Denoiser for OrtDenoiser {
     }
 
     fn device(&self) -> String {
-        match self.provider {
-            Provider::Cpu => "CPU".into(),
-            Provider::Cuda => "CUDA".into(),
+        let device = match self.provider {
+            Provider::Cpu => "CPU",
+            Provider::Cuda => "CUDA",
+        };
+        match self.precision {
+            Precision::Fp32 => device.into(),
+            Precision::Fp16 => format!("{device} fp16"),
         }
     }
 }
