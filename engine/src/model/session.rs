@@ -165,12 +165,22 @@ impl OrtDenoiser {
             _ => Precision::Fp32,
         };
         let files = source.load_as(precision)?;
-        let note = match (provider_note, files.note.clone()) {
+        let join = |a: Option<String>, b: Option<String>| match (a, b) {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),
         };
-        let denoiser = Self::commit(builder, &files, provider, note, options)?;
-        Ok((denoiser, files.origin))
+        let note = join(provider_note.clone(), files.note.clone());
+        match Self::commit(builder, &files, provider.clone(), note, options) {
+            Ok(denoiser) => Ok((denoiser, files.origin)),
+            // A variant chosen automatically must not cost the user the model: fall back to fp32.
+            Err(e) if files.precision == Precision::Fp16 && options.precision == PrecisionChoice::Auto => {
+                let (builder, provider, provider_note) = Self::builder(options)?;
+                let files = source.load_as(Precision::Fp32)?;
+                let note = join(provider_note, Some(format!("fp16 variant not used: {e}")));
+                Ok((Self::commit(builder, &files, provider, note, options)?, files.origin))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Builds the session for these files as they are (whatever their precision).
