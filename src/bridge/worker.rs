@@ -304,7 +304,12 @@ impl Worker {
                     self.job = None;
                     self.outbox.end();
                     self.status().renders_failed.fetch_add(1, Ordering::Relaxed);
-                    self.complain(format!("Render of take {id} failed: {msg}. The track plays dry there."));
+                    // Where the failed take did not arrive, the previous take of the region (or the
+                    // dry track) plays on: see rt/take.rs.
+                    self.complain(format!(
+                        "Render of take {id} failed: {msg}. Where it did not arrive, the previous take or the dry \
+                         track plays."
+                    ));
                 }
                 JobEvent::Cancelled => {
                     self.job = None;

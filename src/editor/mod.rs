@@ -280,8 +280,10 @@ impl App {
                 let owner = self.inputs.shared.engine_owner.load(Ordering::Relaxed);
                 if owner != 0 {
                     self.inputs.engine.cancel_owner(owner);
-                    self.note =
-                        Some(("Render cancelled; the track plays dry where the take is missing.".into(), false));
+                    self.note = Some((
+                        "Render cancelled; where the take is missing, the previous take or the dry track plays.".into(),
+                        false,
+                    ));
                 }
             }
         }

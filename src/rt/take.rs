@@ -1,6 +1,8 @@
 //! The take on the audio thread: a buffer sized in `activate`, filled from the bridge's sample ring
 //! in order, and played in place (at its timeline position), on the bar grid (loop) or freely
-//! (without a transport: from its start once it has fully arrived). Frames not yet rendered play dry.
+//! (without a transport: from its start once it has fully arrived). Frames not yet rendered play dry,
+//! except while a new take of the same region streams in: there the previous take, still in the
+//! buffer past the new one's frames, keeps playing, so a re-render never leaves dry holes in a loop.
 
 use super::transport::TransportInfo;
 use crate::bridge::messages::{Placement, TakeMsg, prefault};
@@ -16,6 +18,9 @@ pub struct Take {
     /// Frames the take will have, and frames present so far (a prefix: chunks arrive in order).
     total: usize,
     ready: usize,
+    /// Frames of the previous take of the same region still in the buffer (they play past `ready`
+    /// until the new take's frames overwrite them); 0 when the region changed.
+    held: usize,
     placement: Placement,
     /// Frames of the current `Frames` message still to read from the sample ring.
     pending: usize,
@@ -40,6 +45,7 @@ impl Take {
             id: 0,
             total: 0,
             ready: 0,
+            held: 0,
             placement: Placement::Free,
             pending: 0,
             ended: true,
@@ -76,8 +82,11 @@ impl Take {
                 match msgs.pop() {
                     Err(_) => break,
                     Ok(TakeMsg::Begin { id, frames, placement }) => {
+                        let total = frames.min(self.max_frames());
+                        let same_region = self.id != 0 && placement == self.placement && total == self.total;
+                        self.held = if same_region { self.ready.max(self.held) } else { 0 };
                         self.id = id;
-                        self.total = frames.min(self.max_frames());
+                        self.total = total;
                         self.ready = 0;
                         self.placement = placement;
                         self.ended = false;
@@ -188,9 +197,10 @@ impl Take {
         }
     }
 
-    /// `io[.., at..at+len]` ← take frames `from..from+len` where rendered; the rest stays dry.
+    /// `io[.., at..at+len]` ← take frames `from..from+len` where rendered (or held from the
+    /// previous take of the region); the rest stays dry.
     fn blend(&self, io: &mut [&mut [f32]], at: usize, from: usize, len: usize, mix: f32, gain: f32) {
-        let len = len.min(self.ready.saturating_sub(from));
+        let len = len.min(self.ready.max(self.held).saturating_sub(from));
         let num_channels = self.channels.len();
         for (c, out) in io.iter_mut().enumerate() {
             let take = &self.channels[c.min(num_channels - 1)][from..from + len];
@@ -207,5 +217,51 @@ impl Take {
 
     fn max_frames(&self) -> usize {
         self.channels.first().map_or(0, Vec::len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N: usize = 1000;
+
+    /// A take of `frames` frames of constant `value` at `placement`, `sent` of them delivered.
+    fn send(take: &mut Take, id: u64, placement: Placement, value: f32, sent: usize) {
+        let (mut msg_tx, mut msgs) = rtrb::RingBuffer::new(8);
+        let (mut sample_tx, mut samples) = rtrb::RingBuffer::new(2 * N);
+        msg_tx.push(TakeMsg::Begin { id, frames: N, placement }).unwrap();
+        for _ in 0..sent {
+            sample_tx.push(value).unwrap();
+        }
+        msg_tx.push(TakeMsg::Frames { frames: sent }).unwrap();
+        take.drain(&mut msgs, &mut samples, usize::MAX, &Status::default());
+    }
+
+    fn play_region(take: &mut Take, start: i64) -> Vec<f32> {
+        let transport = TransportInfo { playing: true, pos_samples: Some(start), ..Default::default() };
+        let mut out = vec![0.5f32; N];
+        take.play(&mut [&mut out[..]], &transport, 1.0, false, 1.0);
+        out
+    }
+
+    #[test]
+    fn a_rerender_of_the_region_keeps_the_previous_take_where_the_new_one_has_not_arrived() {
+        let mut take = Take::new(1, N);
+        send(&mut take, 1, Placement::At(100), 1.0, N);
+        send(&mut take, 2, Placement::At(100), 2.0, N / 4);
+        let out = play_region(&mut take, 100);
+        assert!(out[..N / 4].iter().all(|&s| s == 2.0), "the new take where it has arrived");
+        assert!(out[N / 4..].iter().all(|&s| s == 1.0), "the previous take, not dry, past it");
+    }
+
+    #[test]
+    fn a_take_of_another_region_plays_dry_until_it_arrives() {
+        let mut take = Take::new(1, N);
+        send(&mut take, 1, Placement::At(100), 1.0, N);
+        send(&mut take, 2, Placement::At(5_000), 2.0, N / 4);
+        let out = play_region(&mut take, 5_000);
+        assert!(out[..N / 4].iter().all(|&s| s == 2.0));
+        assert!(out[N / 4..].iter().all(|&s| s == 0.5), "dry input past the new frames");
     }
 }
