@@ -3,8 +3,10 @@
 use crate::bridge::messages::RenderChoice;
 use crate::rt::RtParams;
 use crate::shared::Shared;
+use crate::state::editor_layout::EditorLayout;
 use crate::state::{SavedStatus, SavedTakes};
 use nice_plug::prelude::*;
+use parking_lot::RwLock;
 use redance_engine::SamplerKind;
 use std::sync::Arc;
 
@@ -69,6 +71,10 @@ pub struct RedanceParams {
     #[persist = "status"]
     pub saved_status: SavedStatus,
 
+    /// The editor's window size and scale.
+    #[persist = "editor"]
+    pub editor_layout: RwLock<EditorLayout>,
+
     /// Rising edge arms a capture; automatable so the DAW can arm it on a bar.
     #[id = "capture"]
     pub capture: BoolParam,
@@ -112,6 +118,7 @@ impl RedanceParams {
         Self {
             saved: SavedTakes(shared.clone()),
             saved_status: SavedStatus(shared),
+            editor_layout: RwLock::new(EditorLayout::default()),
             capture: BoolParam::new("Capture", false),
             length: IntParam::new("Length", 4, IntRange::Linear { min: 1, max: MAX_LENGTH }),
             start_on: EnumParam::new("Start on", StartOn::NextBar),

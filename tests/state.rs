@@ -162,3 +162,29 @@ fn a_take_picked_from_the_history_plays_and_is_saved_as_current() {
     rig.bridge.as_ref().unwrap().command(redance::bridge::Command::SelectTake(999));
     rig.pump_until("the refusal", |r| r.status().message().contains("no longer in the history"));
 }
+
+#[test]
+fn editor_size_and_scale_are_saved_with_the_project() {
+    use nice_plug::prelude::Params;
+    use redance::params::RedanceParams;
+    use redance::state::editor_layout::EditorLayout;
+
+    let rig = Rig::new(engine(zero), 2, 256);
+    let params = RedanceParams::new(rig.shared.clone());
+    let layout = EditorLayout { width: 1200.0, height: 900.0, scale: 1.5 };
+    *params.editor_layout.write() = layout;
+    let fields = params.serialize_fields();
+    let editor_only: std::collections::BTreeMap<_, _> = fields.into_iter().filter(|(k, _)| k == "editor").collect();
+    assert_eq!(editor_only.len(), 1);
+
+    let reopened = RedanceParams::new(rig.shared.clone());
+    reopened.deserialize_fields(&editor_only);
+    assert_eq!(*reopened.editor_layout.read(), layout);
+
+    // A damaged value keeps the default, and the editor opens in range whatever was saved.
+    let damaged = RedanceParams::new(rig.shared.clone());
+    damaged.deserialize_fields(&[("editor".to_string(), "{\"width\": \"wide\"}".to_string())].into());
+    assert_eq!(*damaged.editor_layout.read(), EditorLayout::default());
+    let extreme = EditorLayout { width: -5.0, height: f32::INFINITY, scale: 40.0 }.sanitized();
+    assert!(extreme.width >= 800.0 && extreme.height.is_finite() && extreme.scale <= 2.0);
+}

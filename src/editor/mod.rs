@@ -25,6 +25,7 @@ pub mod style;
 
 use crate::params::RedanceParams;
 use crate::shared::Shared;
+use crate::state::editor_layout::EditorLayout;
 use crate::state::manifest::Manifest;
 use crate::status::CapturePhase;
 use buttons::{Action, PhaseView};
@@ -56,17 +57,20 @@ pub struct EditorInputs {
 }
 
 pub fn create(inputs: EditorInputs) -> Option<RedanceEditor> {
-    let (w, h) = style::DEFAULT_SIZE;
-    // The scale a session starts at (the Scale menu changes it; tests set REDANCE_EDITOR_ZOOM).
+    // Size and scale as the project saved them (tests set the scale with REDANCE_EDITOR_ZOOM).
+    let saved = inputs.params.editor_layout.read().sanitized();
     let zoom = std::env::var("REDANCE_EDITOR_ZOOM")
         .ok()
         .and_then(|z| z.parse::<f32>().ok())
-        .filter(|z| (0.5..=3.0).contains(z));
-    let state = EguiEditorState::from_size(LogicalSize::new(w, h), zoom.unwrap_or(1.0));
+        .filter(|z| (0.5..=3.0).contains(z))
+        .unwrap_or(saved.scale);
+    let state = EguiEditorState::from_size(LogicalSize::new(saved.width, saved.height), zoom);
     let settings = EguiNiceSettings::new().with_tile("Redance").with_resize_hint(
         ResizeHint::resizable().with_min_logical_size(LogicalSize::new(style::MIN_SIZE.0, style::MIN_SIZE.1)),
     );
-    nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, App::new(inputs))
+    let mut app = App::new(inputs);
+    app.zoom = zoom;
+    nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, app)
 }
 
 /// A lane's file and what was computed from it.
@@ -122,6 +126,8 @@ pub struct App {
     layout_out: Option<PathBuf>,
     layout: BTreeMap<&'static str, egui::Rect>,
     frames: u64,
+    /// The scale the window is drawn at (its logical size includes it).
+    zoom: f32,
 }
 
 use models::ModelEntry;
@@ -149,6 +155,7 @@ impl App {
             layout_out: std::env::var_os("REDANCE_EDITOR_LAYOUT").filter(|p| !p.is_empty()).map(PathBuf::from),
             layout: BTreeMap::new(),
             frames: 0,
+            zoom: 1.0,
         }
     }
 
@@ -483,6 +490,17 @@ impl NiceEguiApp for App {
 
     fn editor_closed(&mut self) {
         self.closed();
+    }
+
+    // Size and scale go into the project state (the host saves it with the project).
+    fn resized(&mut self, size: nice_plug_egui::baseview::WindowSize) {
+        let window = (size.logical.width as f32, size.logical.height as f32);
+        *self.inputs.params.editor_layout.write() = EditorLayout::from_window(window, self.zoom);
+    }
+
+    fn zoom_factor_changed(&mut self, zoom: f32) {
+        self.zoom = zoom;
+        self.inputs.params.editor_layout.write().scale = zoom;
     }
 
     fn track_info_changed(&mut self, info: TrackInfo) {

@@ -4,7 +4,7 @@
 use crate::editor::style;
 use crate::params::{MAX_SEED, ModeChoice, RedanceParams};
 use egui::{Grid, RichText, Ui};
-use nice_plug::prelude::{BoolParam, Param, ParamSetter};
+use nice_plug::prelude::{BoolParam, Enum, EnumParam, Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
 const SLIDER_WIDTH: f32 = 170.0;
@@ -20,6 +20,26 @@ fn toggle(ui: &mut Ui, setter: &ParamSetter, param: &BoolParam, tip: &str) {
     let on = param.value();
     if ui.selectable_label(on, if on { "On" } else { "Off" }).on_hover_text(tip).clicked() {
         set(setter, param, !on);
+    }
+}
+
+/// A drop-down of an enum parameter's choices (a slider hides them).
+fn choice<T: Enum + PartialEq + Send + Sync + 'static>(ui: &mut Ui, setter: &ParamSetter, param: &EnumParam<T>) {
+    let names = T::variants();
+    let current = param.value().to_index();
+    let mut picked = None;
+    egui::ComboBox::from_id_salt(param.name())
+        .width(SLIDER_WIDTH - 8.0)
+        .selected_text(names.get(current).copied().unwrap_or_default())
+        .show_ui(ui, |ui| {
+            for (i, name) in names.iter().enumerate() {
+                if ui.selectable_label(i == current, *name).clicked() {
+                    picked = Some(i);
+                }
+            }
+        });
+    if let Some(i) = picked.filter(|&i| i != current) {
+        set(setter, param, T::from_index(i));
     }
 }
 
@@ -44,7 +64,7 @@ pub fn show(ui: &mut Ui, params: &RedanceParams, setter: &ParamSetter) {
         ui.add(ParamSlider::for_param(&params.steps, setter).with_width(SLIDER_WIDTH));
         ui.end_row();
         ui.label("Sampler");
-        ui.add(ParamSlider::for_param(&params.sampler, setter).with_width(SLIDER_WIDTH));
+        choice(ui, setter, &params.sampler);
         ui.end_row();
         ui.label("Seed");
         ui.horizontal(|ui| {
@@ -55,7 +75,7 @@ pub fn show(ui: &mut Ui, params: &RedanceParams, setter: &ParamSetter) {
         });
         ui.end_row();
         ui.label("Mode");
-        ui.add(ParamSlider::for_param(&params.mode, setter).with_width(SLIDER_WIDTH));
+        choice(ui, setter, &params.mode);
         ui.end_row();
         if params.mode.value() == ModeChoice::Interpolate {
             ui.label("Position");
@@ -74,7 +94,7 @@ pub fn show(ui: &mut Ui, params: &RedanceParams, setter: &ParamSetter) {
             .on_hover_text("Bars at the host tempo (seconds without one)");
         ui.end_row();
         ui.label("Start on");
-        ui.add(ParamSlider::for_param(&params.start_on, setter).with_width(SLIDER_WIDTH));
+        choice(ui, setter, &params.start_on);
         ui.end_row();
         ui.label("Mix");
         ui.add(ParamSlider::for_param(&params.mix, setter).with_width(SLIDER_WIDTH));

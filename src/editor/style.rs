@@ -19,9 +19,4 @@ pub const PLAYHEAD: Color32 = Color32::from_rgb(250, 250, 250);
 pub const CAPTURE: Color32 = Color32::from_rgb(170, 40, 40);
 pub const ACCENT: Color32 = Color32::from_rgb(90, 140, 240);
 
-/// Default and minimum editor size (logical pixels).
-pub const DEFAULT_SIZE: (u32, u32) = (1000, 780);
-pub const MIN_SIZE: (f32, f32) = (800.0, 640.0);
-
-/// The scale settings offered (on top of the system's).
-pub const SCALES: [f32; 6] = [0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
+pub use crate::state::editor_layout::{MIN_SIZE, SCALES};

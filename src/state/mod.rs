@@ -3,6 +3,7 @@
 //! ([`files`]), each checked against its SHA-256 when loaded. A damaged or foreign manifest, or a
 //! missing or changed file, gives a status message and loses nothing else.
 
+pub mod editor_layout;
 pub mod export;
 pub mod files;
 pub mod manifest;
