@@ -13,8 +13,11 @@ pub struct Overview {
     /// `min[i] ≤ max[i]`, bucket `i` covering frames `[i·frames/n, (i+1)·frames/n)`.
     pub min: Vec<f32>,
     pub max: Vec<f32>,
-    /// RMS over every sample of every channel (linear); the A/B loudness match compares these.
+    /// RMS over every sample of every channel (linear): the A/B loudness match's fallback.
     pub rms: f32,
+    /// Integrated loudness (ITU-R BS.1770, LUFS), which the A/B match compares; `None` when there
+    /// is none to measure (shorter than one 400 ms block, or all below the -70 LUFS gate).
+    pub lufs: Option<f32>,
     /// Largest absolute sample.
     pub peak: f32,
 }
@@ -44,7 +47,8 @@ impl Overview {
             max[i] = if hi.is_finite() { hi } else { 0.0 };
         }
         let count = (frames * channels.len()).max(1) as f64;
-        Self { sample_rate, frames, min, max, rms: (sum_sq / count).sqrt() as f32, peak }
+        let lufs = integrated_lufs(channels, frames, sample_rate);
+        Self { sample_rate, frames, min, max, rms: (sum_sq / count).sqrt() as f32, lufs, peak }
     }
 
     pub fn duration_s(&self) -> f64 {
@@ -70,17 +74,37 @@ impl Overview {
     }
 }
 
+/// BS.1770 integrated loudness of the first `frames` of `channels`; non-finite samples as silence.
+fn integrated_lufs(channels: &[Vec<f32>], frames: usize, sample_rate: u32) -> Option<f32> {
+    const CHUNK: usize = 8192;
+    let mut meter = ebur128::EbuR128::new(channels.len() as u32, sample_rate, ebur128::Mode::I).ok()?;
+    let mut buf = vec![vec![0.0f32; CHUNK]; channels.len()];
+    for start in (0..frames).step_by(CHUNK) {
+        let n = CHUNK.min(frames - start);
+        for (b, c) in buf.iter_mut().zip(channels) {
+            for (d, s) in b[..n].iter_mut().zip(&c[start..start + n]) {
+                *d = if s.is_finite() { *s } else { 0.0 };
+            }
+        }
+        let planes: Vec<&[f32]> = buf.iter().map(|b| &b[..n]).collect();
+        meter.add_frames_planar_f32(&planes).ok()?;
+    }
+    meter.loudness_global().ok().filter(|l| l.is_finite()).map(|l| l as f32)
+}
+
 /// Loudness match limits: the take is never pushed or cut by more than this.
 pub const MAX_MATCH_DB: f32 = 24.0;
 
-/// The gain that makes the take as loud (RMS) as the source, limited to ±[`MAX_MATCH_DB`]; 1 when
-/// either is silent.
+/// The gain that makes the take as loud as the source — in LUFS, or by RMS where either has no
+/// integrated loudness — limited to ±[`MAX_MATCH_DB`]; 1 when either is silent.
 pub fn loudness_match_gain(source: &Overview, take: &Overview) -> f32 {
-    if source.rms <= 1e-6 || take.rms <= 1e-6 {
-        return 1.0;
-    }
     let limit = 10f32.powf(MAX_MATCH_DB / 20.0);
-    (source.rms / take.rms).clamp(1.0 / limit, limit)
+    let gain = match (source.lufs, take.lufs) {
+        (Some(s), Some(t)) => 10f32.powf((s - t) / 20.0),
+        _ if source.rms <= 1e-6 || take.rms <= 1e-6 => return 1.0,
+        _ => source.rms / take.rms,
+    };
+    gain.clamp(1.0 / limit, limit)
 }
 
 /// Linear gain in dB, for labels.
@@ -134,12 +158,26 @@ mod tests {
     }
 
     #[test]
+    fn loudness_is_perceptual_not_rms() {
+        // Same RMS, different frequency: K-weighting hears 40 Hz as quieter than 2 kHz, so the
+        // low take is turned up to match (RMS would call them equal).
+        let tone = |hz: f32| -> Vec<f32> {
+            (0..96_000).map(|i| 0.3 * (i as f32 * hz * std::f32::consts::TAU / 48_000.0).sin()).collect()
+        };
+        let mid = Overview::from_channels(&[tone(2000.0)], 48_000, 64);
+        let low = Overview::from_channels(&[tone(40.0)], 48_000, 64);
+        assert!((mid.rms - low.rms).abs() < 1e-3);
+        assert!(gain_db(loudness_match_gain(&mid, &low)) > 3.0);
+    }
+
+    #[test]
     fn rms_and_loudness_match() {
         let sine: Vec<f32> = (0..48_000).map(|i| (i as f32 * 0.05).sin()).collect();
         let half: Vec<f32> = sine.iter().map(|s| s * 0.5).collect();
         let a = Overview::from_channels(std::slice::from_ref(&sine), 48_000, 512);
         let b = Overview::from_channels(&[half], 48_000, 512);
         assert!((a.rms - std::f32::consts::FRAC_1_SQRT_2).abs() < 0.01);
+        assert!(a.lufs.is_some() && b.lufs.is_some(), "1 s of sine has an integrated loudness");
         let g = loudness_match_gain(&a, &b);
         assert!((g - 2.0).abs() < 1e-3, "{g}");
         assert!((gain_db(g) - 6.02).abs() < 0.01);
