@@ -252,10 +252,6 @@ impl OrtDenoiser {
         &self.provider
     }
 
-    pub fn precision(&self) -> Precision {
-        self.precision
-    }
-
     pub fn provider_note(&self) -> Option<&str> {
         self.provider_note.as_deref()
     }
