@@ -303,13 +303,14 @@ impl Worker {
                     let id = job.take_id;
                     self.job = None;
                     self.outbox.end();
-                    self.status().renders_failed.fetch_add(1, Ordering::Relaxed);
                     // Where the failed take did not arrive, the previous take of the region (or the
                     // dry track) plays on: see rt/take.rs.
                     self.complain(format!(
                         "Render of take {id} failed: {msg}. Where it did not arrive, the previous take or the dry \
                          track plays."
                     ));
+                    // Counted after the message, so whoever sees the count reads the message too.
+                    self.status().renders_failed.fetch_add(1, Ordering::Release);
                 }
                 JobEvent::Cancelled => {
                     self.job = None;
@@ -331,12 +332,13 @@ impl Worker {
         }
         self.take = Some((id, audio.clone()));
         self.status().render_progress.store(1.0, Ordering::Relaxed);
-        self.status().renders_finished.fetch_add(1, Ordering::Relaxed);
         let saved = self.save_take(&job, &audio);
         match saved {
             Ok(()) => self.say(format!("Take {id} ready ({seconds:.1} s, {realtime_factor:.1}× real time)")),
             Err(e) => self.complain(format!("Take {id} ready but not saved with the project: {e}")),
         }
+        // Counted after the message and the save, so whoever sees the count sees both.
+        self.status().renders_finished.fetch_add(1, Ordering::Release);
     }
 
     /// Files for the source and the take, an entry in the history, the manifest into the state.
