@@ -33,19 +33,9 @@ def _redance_steps() -> int:
 
 
 def profile() -> Profile:
-    """The plugin under test: Redance from target/bundled (or REDANCE_VST3), or, with
-    REDANCE_HOSTS_PLUGIN=RedanceMock and REDANCE_VST3=/path/RedanceMock.vst3, the scratch stand-in that
-    the harness was developed against."""
-    name = os.environ.get("REDANCE_HOSTS_PLUGIN", "Redance")
-    default_bundle = ROOT / "target" / "bundled" / f"{name}.vst3"
-    vst3 = Path(os.environ.get("REDANCE_VST3", default_bundle))
-    if name == "RedanceMock":
-        return Profile(
-            name=name,
-            vst3=vst3,
-            params={"Length": 1, "Steps": 4, "Start": 0, "Seed": 7, "Auto render": 1, "Mix": 1},
-            ready_pattern='id\\":[1-9]',
-        )
+    """The plugin under test: Redance from target/bundled (or REDANCE_VST3)."""
+    name = "Redance"
+    vst3 = Path(os.environ.get("REDANCE_VST3", ROOT / "target" / "bundled" / f"{name}.vst3"))
     return Profile(
         name=name,
         vst3=vst3,

@@ -4,7 +4,6 @@
 # the reason printed (exit 0); any failure exits non-zero. Extra arguments go to pytest.
 #
 #   REDANCE_VST3=path/Name.vst3        bundle to test (default target/bundled/Redance.vst3)
-#   REDANCE_HOSTS_PLUGIN=RedanceMock   test the stand-in from tests/hosts/mock/build.sh instead
 #   REDANCE_HOSTS_RENDER_TIMEOUT=300   seconds a render may take
 #   REDANCE_HOSTS_STEPS=4              diffusion steps for the renders
 set -uo pipefail
