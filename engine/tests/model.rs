@@ -84,10 +84,14 @@ fn a_file_that_is_not_a_runtime_is_refused_in_words() {
     assert!(err.contains("could not be loaded"), "{err}");
 }
 
-fn model_folder_with_variant(dir: &Path, fp16: &[u8], sha: &str) {
-    manifest(dir, |m| m["variants"] = serde_json::json!({"fp16": {"onnx": "model.fp16.onnx", "sha256": sha}}));
+fn copy_default_onnx(dir: &Path) {
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default/model.onnx"), dir.join("model.onnx"))
         .unwrap();
+}
+
+fn model_folder_with_variant(dir: &Path, fp16: &[u8], sha: &str) {
+    manifest(dir, |m| m["variants"] = serde_json::json!({"fp16": {"onnx": "model.fp16.onnx", "sha256": sha}}));
+    copy_default_onnx(dir);
     std::fs::write(dir.join("model.fp16.onnx"), fp16).unwrap();
 }
 
@@ -103,11 +107,7 @@ fn the_built_in_model_has_an_fp16_variant() {
 fn a_model_without_fp16_runs_fp32_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     manifest(dir.path(), |m| m.as_object_mut().unwrap().remove("variants").map(drop).unwrap_or(()));
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default/model.onnx"),
-        dir.path().join("model.onnx"),
-    )
-    .unwrap();
+    copy_default_onnx(dir.path());
     let files = ModelSource::Path(dir.path().to_owned()).load_as(Precision::Fp16).unwrap();
     assert_eq!(files.precision, Precision::Fp32);
     let note = files.note.unwrap();

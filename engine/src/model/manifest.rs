@@ -188,13 +188,13 @@ impl ModelSource {
                 manifest.name
             )
         });
+        let onnx_path = manifest_path.parent().unwrap_or(Path::new(".")).join(&file);
         let (onnx, origin): (std::borrow::Cow<'static, [u8]>, String) = match self {
             ModelSource::Embedded => {
                 let bytes = if loaded == Precision::Fp16 { DEFAULT_ONNX_FP16 } else { DEFAULT_ONNX };
                 (bytes.into(), self.describe())
             }
             ModelSource::Path(_) => {
-                let onnx_path = manifest_path.parent().unwrap_or(Path::new(".")).join(&file);
                 let bytes = std::fs::read(&onnx_path).map_err(|e| EngineError::ModelFile {
                     path: onnx_path.clone(),
                     reason: format!("cannot be read ({e})"),
@@ -202,8 +202,7 @@ impl ModelSource {
                 (bytes.into(), manifest_path.display().to_string())
             }
         };
-        let checked_path = manifest_path.parent().unwrap_or(Path::new(".")).join(&file);
-        check_hash(&sha256, &onnx, &checked_path)?;
+        check_hash(&sha256, &onnx, &onnx_path)?;
         Ok(LoadedModelFiles { manifest, onnx, origin, precision: loaded, note })
     }
 
