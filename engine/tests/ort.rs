@@ -3,8 +3,10 @@
 
 mod common;
 
+use redance_engine::denoiser::fake::Zero;
 use redance_engine::metrics::{log_spectral_distance_db, snr_db};
 use redance_engine::model::{ModelSource, OrtDenoiser, PrecisionChoice, ProviderChoice, RuntimeSearch, SessionOptions};
+use redance_engine::worker::Backend;
 use redance_engine::{Audio, Engine, EngineConfig, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +17,23 @@ fn repo(path: &str) -> PathBuf {
 
 fn cpu_engine() -> Engine {
     Engine::new(EngineConfig::cpu())
+}
+
+/// The baseline a real model must beat: the same engine and settings with a model that predicts
+/// v = 0 (it has learnt nothing: each step only rescales its input, so the noise stays in).
+fn zero_engine() -> Engine {
+    let info = ModelSource::Embedded.load().unwrap().manifest.info();
+    Engine::with_backend(
+        EngineConfig::cpu(),
+        Box::new(move |_| {
+            Ok(Backend {
+                denoiser: Box::new(Zero(info.clone())),
+                runtime: None,
+                origin: "zero".into(),
+                provider_note: None,
+            })
+        }),
+    )
 }
 
 fn variation(engine: &Engine, source: &Audio, strength: f32, steps: u32, sampler: SamplerKind) -> Audio {
@@ -34,19 +53,36 @@ fn example(frames: usize) -> Audio {
     Audio::new(clip.sample_rate, clip.channels.iter().map(|c| c[..frames.min(c.len())].to_vec()).collect()).unwrap()
 }
 
+/// Compared with baselines computed here, not with numbers of one particular model: the model that
+/// predicts zero (same engine, same seed and noise) and the source itself.
 #[test]
 fn the_default_model_really_denoises() {
-    let engine = cpu_engine();
+    let (engine, zero) = (cpu_engine(), zero_engine());
     let source = example(48_000);
-    let low = variation(&engine, &source, 0.2, 20, SamplerKind::Ddim);
-    let high = variation(&engine, &source, 0.9, 20, SamplerKind::Ddim);
-    let (snr_low, snr_high) = (snr_db(&source, &low), snr_db(&source, &high));
-    let (lsd_low, lsd_high) =
-        (log_spectral_distance_db(&source, &low, 2048, 8192), log_spectral_distance_db(&source, &high, 2048, 8192));
-    println!("SNR vs source: strength 0.2 {snr_low:.2} dB, 0.9 {snr_high:.2} dB");
-    println!("log-spectral distance: strength 0.2 {lsd_low:.2} dB, 0.9 {lsd_high:.2} dB");
-    assert!(snr_low > snr_high + 3.0, "0.2 must be clearly closer to the source");
-    assert!(lsd_low < lsd_high);
+    let mut snr = Vec::new();
+    for strength in [0.2, 0.9] {
+        let real = variation(&engine, &source, strength, 20, SamplerKind::Ddim);
+        let base = variation(&zero, &source, strength, 20, SamplerKind::Ddim);
+        let (s_real, s_zero) = (snr_db(&source, &real), snr_db(&source, &base));
+        let (lsd_real, lsd_zero) = (
+            log_spectral_distance_db(&source, &real, 2048, 8192),
+            log_spectral_distance_db(&source, &base, 2048, 8192),
+        );
+        println!(
+            "strength {strength}: SNR vs source {s_real:.2} dB (zero model {s_zero:.2} dB), \
+             log-spectral distance {lsd_real:.2} dB (zero model {lsd_zero:.2} dB)"
+        );
+        // It removes the noise the zero model leaves in: much closer to the source in level and in spectrum.
+        assert!(
+            s_real > s_zero + 6.0,
+            "strength {strength}: {s_real:.2} dB is no better than predicting zero ({s_zero:.2} dB)"
+        );
+        assert!(lsd_real < lsd_zero, "strength {strength}: spectrum no closer than the zero model's");
+        snr.push(s_real);
+    }
+    // ... and it renders something: not the source back.
+    assert!(snr[0] < 40.0, "strength 0.2 returned the source ({:.1} dB)", snr[0]);
+    assert!(snr[0] > snr[1] + 3.0, "0.2 must be clearly closer to the source than 0.9");
     let status = engine.status();
     assert_eq!(status.device.as_deref(), Some("CPU"));
     assert!(status.runtime.unwrap().path.to_string_lossy().contains("onnxruntime"));
@@ -54,13 +90,19 @@ fn the_default_model_really_denoises() {
 
 #[test]
 fn every_sampler_runs_on_the_real_model() {
-    let engine = cpu_engine();
+    let (engine, zero) = (cpu_engine(), zero_engine());
     let source = example(16_384);
     for kind in SamplerKind::ALL {
         let out = variation(&engine, &source, 0.5, 8, kind);
         assert!(out.first_non_finite().is_none(), "{kind}");
         let snr = snr_db(&source, &out);
-        assert!(snr > 0.0, "{kind}: a half-strength variation stays related to its source ({snr:.1} dB)");
+        let base = snr_db(&source, &variation(&zero, &source, 0.5, 8, kind));
+        println!("{kind}: SNR vs source {snr:.2} dB (zero model {base:.2} dB)");
+        assert!(
+            snr > base + 6.0,
+            "{kind}: a half-strength variation no better than predicting zero ({snr:.1} vs {base:.1} dB)"
+        );
+        assert!(snr < 40.0, "{kind}: the output is the source ({snr:.1} dB)");
     }
 }
 
@@ -88,7 +130,9 @@ fn matches_the_python_reference_implementation() {
     let out = cpu_engine().submit(0, spec).wait().unwrap();
     let err = common::max_abs_diff(&expected, &out);
     println!("max |engine − reference| = {err:.2e}");
-    assert!(err < 1e-3, "max abs difference {err}");
+    // Measured: 0.0 (the same graph, the same float operations). A numerics bound, not a quality
+    // one: the fp16 graph, another sampler or a shifted noise is off by 1e-3 or more.
+    assert!(err <= 1e-5, "max abs difference {err}");
 }
 
 #[test]
@@ -153,4 +197,80 @@ fn a_corrupt_model_with_a_matching_hash_is_refused_by_the_runtime() {
     copy_default_model(dir.path(), |_| {}, Some(b"\x08\x07garbage that is not a protobuf graph"));
     let err = session_error(dir.path());
     assert!(err.contains("ONNX Runtime refused it"), "{err}");
+}
+
+/// Interpolation with the real model: each end reconstructs its own source (and not the other), the
+/// middle is neither. Judged against the other source and the ends themselves, not fixed numbers.
+#[test]
+fn interpolation_with_the_real_model() {
+    let engine = cpu_engine();
+    let clip = Audio::read_wav(&repo("examples/clip.wav")).unwrap();
+    let part = |from: usize| {
+        Audio::new(clip.sample_rate, clip.channels.iter().map(|c| c[from..from + 32_768].to_vec()).collect()).unwrap()
+    };
+    let (a, b) = (part(0), part(clip.frames() - 32_768));
+    let interp = |p: f64| {
+        let spec = JobSpec {
+            mode: Mode::Interpolation { other: Arc::new(b.clone()), position: p },
+            source: Arc::new(a.clone()),
+            strength: StrengthCurve::constant(0.5),
+            settings: RenderSettings { steps: 20, sampler: SamplerKind::Ddim, seed: 1, ..Default::default() },
+            noise: None,
+        };
+        (*engine.submit(0, spec).wait().expect("interpolation")).clone()
+    };
+    let (start, mid, end) = (interp(0.0), interp(0.5), interp(1.0));
+    let (sa, sb) = (snr_db(&a, &start), snr_db(&b, &start));
+    let (ea, eb) = (snr_db(&a, &end), snr_db(&b, &end));
+    let (ma, mb) = (snr_db(&a, &mid), snr_db(&b, &mid));
+    println!(
+        "position 0: SNR vs A {sa:.1} dB, vs B {sb:.1} dB; 1: vs A {ea:.1}, vs B {eb:.1}; 0.5: vs A {ma:.1}, vs B {mb:.1}"
+    );
+    println!("SNR A vs B {:.1} dB", snr_db(&a, &b));
+    assert!(sa > sb + 6.0, "position 0 does not reconstruct A");
+    assert!(eb > ea + 6.0, "position 1 does not reconstruct B");
+    assert!(ma < sa - 6.0 && mb < eb - 6.0, "the middle is one of the ends");
+    let (m0, m1) = (snr_db(&start, &mid), snr_db(&end, &mid));
+    println!("the middle vs the ends: {m0:.1} dB, {m1:.1} dB");
+    assert!(m0 < 20.0 && m1 < 20.0, "the middle is one of the ends ({m0:.1}, {m1:.1} dB)");
+}
+
+/// The outside reference for the other samplers and for windows (tests/fixtures/sampler_reference/
+/// make.py: NumPy + onnxruntime, written from the algorithms, no Rust code): iPLMS and DPM++ 2M in one
+/// window, and DDIM over three windows joined by the compensated crossfade, from the same noise.
+#[test]
+fn matches_the_outside_reference_for_iplms_dpmpp_and_windows() {
+    let dir = repo("tests/fixtures/sampler_reference");
+    let params: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("params.json")).unwrap()).unwrap();
+    let source = Audio::read_wav(&dir.join("source.wav")).unwrap();
+    let noise = Audio::read_wav(&dir.join("noise.wav")).unwrap();
+    let head =
+        |a: &Audio, n: usize| Audio::new(a.sample_rate, a.channels.iter().map(|c| c[..n].to_vec()).collect()).unwrap();
+    let engine = cpu_engine();
+    for (name, sampler) in
+        [("iplms", SamplerKind::Iplms), ("dpmpp", SamplerKind::DpmPp2m), ("windowed", SamplerKind::Ddim)]
+    {
+        let case = &params["cases"][name];
+        let frames = case["frames"].as_u64().unwrap() as usize;
+        let expected = Audio::read_wav(&dir.join(format!("expected_{name}.wav"))).unwrap();
+        let spec = JobSpec {
+            mode: Mode::Variation,
+            source: Arc::new(head(&source, frames)),
+            strength: StrengthCurve::constant(case["strength"].as_f64().unwrap() as f32),
+            settings: RenderSettings {
+                steps: case["steps"].as_u64().unwrap() as u32,
+                sampler,
+                window_length: case["window"].as_u64().map(|w| w as usize),
+                overlap: case["overlap"].as_u64().map(|w| w as usize),
+                ..Default::default()
+            },
+            noise: Some(Arc::new(head(&noise, frames))),
+        };
+        let out = engine.submit(0, spec).wait().unwrap();
+        let err = common::max_abs_diff(&expected, &out);
+        println!("{name}: max |engine − reference| = {err:.2e}");
+        // A numerics bound (float32 arithmetic in another order, libm vs NumPy trigonometry).
+        assert!(err <= 1e-5, "{name}: max abs difference {err}");
+    }
 }

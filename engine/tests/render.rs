@@ -116,15 +116,44 @@ fn long_audio_in_overlapping_windows_joins_seamlessly() {
     assert!(rec.chunks.len() >= rec.windows, "one chunk per window at least");
 }
 
+/// A ramp 0 → 1: the first window is rendered at strength 0 (the source, exactly), the last at 1
+/// (with the zero model the closed form k·(α₀·src + σ₀·noise) of `long_audio_…` at t₀ = 1), and the
+/// number of calls lies between. A constant strength, or one strength for every window, fails these.
 #[test]
 fn strength_curve_gives_each_window_its_own_strength() {
-    let src = chord(48_000, 16_384);
-    let mut s = spec(src, 0.0);
+    let frames = 16_384;
+    let src = chord(48_000, frames);
+    let noise = Audio::new(48_000, redance_engine::noise::NoiseSource::new(3, 3).planar(2, frames)).unwrap();
+    let mut s = spec(src.clone(), 0.0);
     s.strength = StrengthCurve::from_points(vec![0.0, 0.0, 1.0, 1.0]);
+    s.noise = Some(Arc::new(noise.clone()));
     let mut rec = Recorder::default();
-    render(&s, &mut Zero(info(4096)), &mut rec).unwrap();
-    // Early windows sit at ~0 (few or no calls), late windows at ~1 (all 10 calls).
+    let out = render(&s, &mut Zero(info(4096)), &mut rec).unwrap();
     assert!(rec.calls_planned > 10 && rec.calls_planned < 10 * rec.windows, "{} calls", rec.calls_planned);
+    let ts = variation_times(10, 1.0);
+    let (a0, s0) = alpha_sigma(ts[0]);
+    let k: f64 = ts.windows(2).map(|w| ((w[0] - w[1]) * std::f64::consts::FRAC_PI_2).cos()).product();
+    for c in 0..2 {
+        let head = (0..1_000).map(|i| (out.channels[c][i] - src.channels[c][i]).abs()).fold(0.0f32, f32::max);
+        assert!(head < 1e-6, "the first window is not at strength 0 (off the source by {head})");
+        let tail = (15_384..frames)
+            .map(|i| {
+                let expect = k * (a0 * src.channels[c][i] as f64 + s0 * noise.channels[c][i] as f64);
+                (out.channels[c][i] as f64 - expect).abs()
+            })
+            .fold(0.0f64, f64::max);
+        assert!(tail < 1e-4, "the last window is not at strength 1 (off by {tail})");
+        // In between, neither the source nor the strength-1 render.
+        let mid = 8_000..8_200;
+        let off = mid.clone().map(|i| (out.channels[c][i] - src.channels[c][i]).abs()).fold(0.0f32, f32::max);
+        let off1 = mid
+            .map(|i| {
+                (out.channels[c][i] as f64 - k * (a0 * src.channels[c][i] as f64 + s0 * noise.channels[c][i] as f64))
+                    .abs()
+            })
+            .fold(0.0f64, f64::max);
+        assert!(off > 1e-2 && off1 > 1e-2, "the middle is at one of the ends ({off}, {off1})");
+    }
 }
 
 #[test]
@@ -168,17 +197,59 @@ fn interpolation_endpoints_reproduce_each_sources_reconstruction() {
     assert_ne!(mid, recon_b);
 }
 
+/// The exact denoiser for audio that is either `a` or `b`: the posterior mean of the clean signal
+/// given x_t, a softmax over the two (the nearest one when σ = 0). Unlike an oracle that knows one
+/// answer, it lands on A or B depending on where the interpolation starts.
+struct TwoPoints {
+    info: redance_engine::ModelInfo,
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+impl redance_engine::denoiser::Denoiser for TwoPoints {
+    fn info(&self) -> &redance_engine::ModelInfo {
+        &self.info
+    }
+    fn predict_v(&mut self, x: &[f32], t: &[f32], _frames: usize, v: &mut [f32]) -> redance_engine::Result<()> {
+        let item = x.len() / t.len();
+        assert_eq!(item, self.a.len());
+        for (k, &tk) in t.iter().enumerate() {
+            let (al, sg) = alpha_sigma(tk as f64);
+            let x = &x[k * item..(k + 1) * item];
+            let dist = |p: &[f32]| x.iter().zip(p).map(|(&xi, &pi)| (xi as f64 - al * pi as f64).powi(2)).sum::<f64>();
+            let (da, db) = (dist(&self.a), dist(&self.b));
+            let wa = if sg < 1e-7 {
+                if da <= db { 1.0 } else { 0.0 }
+            } else {
+                1.0 / (1.0 + ((da - db) / (2.0 * sg * sg)).exp())
+            };
+            for i in 0..item {
+                let x0 = wa * self.a[i] as f64 + (1.0 - wa) * self.b[i] as f64;
+                let xi = x[i] as f64;
+                v[k * item + i] = (if sg > 1e-7 { al * (xi - al * x0) / sg - sg * x0 } else { -x0 * sg }) as f32;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[test]
-fn interpolation_with_an_exact_model_reconstructs_the_source() {
+fn interpolation_with_an_exact_model_reconstructs_the_source_at_each_end() {
     let a = chord(48_000, 4096);
     let mut b = chord(48_000, 4096);
     b.channels.reverse();
-    let mut s = spec(a.clone(), 0.6);
-    s.settings.steps = 40;
-    s.mode = Mode::Interpolation { other: Arc::new(b), position: 0.0 };
-    let mut model = Oracle { info: info(4096), x0: a.channels.concat(), calls: 0 };
-    let out = render(&s, &mut model, &mut Recorder::default()).unwrap();
-    assert!(snr_db(&a, &out) > 60.0);
+    for (position, expected, other) in [(0.0, &a, &b), (1.0, &b, &a)] {
+        let mut s = spec(a.clone(), 0.6);
+        s.settings.steps = 40;
+        s.mode = Mode::Interpolation { other: Arc::new(b.clone()), position };
+        let mut model = TwoPoints { info: info(4096), a: a.channels.concat(), b: b.channels.concat() };
+        let out = render(&s, &mut model, &mut Recorder::default()).unwrap();
+        let (good, bad) = (snr_db(expected, &out), snr_db(other, &out));
+        assert!(
+            good > 60.0 && bad < 10.0,
+            "position {position}: {good:.1} dB from its source, {bad:.1} dB from the other"
+        );
+    }
 }
 
 #[test]
