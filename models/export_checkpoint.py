@@ -57,12 +57,10 @@ def known_defaults(path: str):
 
 def load_original_state_dict(path: str, which: str = "ema"):
     """Load a Harmonai .ckpt and return the DiffusionAttnUnet1D state dict (keys 'timestep_embed.weight', 'net....')."""
-    import torch
+    import checkpoint_safety
 
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # Lightning checkpoints may pickle hyper-parameters; only load files you trust
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+    # Untrusted input: its pickles are scanned first, then loaded with weights_only=True (never falling back).
+    ck = checkpoint_safety.load(path)
     sd = ck.get("state_dict", ck) if isinstance(ck, dict) else ck
     prefixes = ["diffusion_ema.", "diffusion."] if which == "ema" else ["diffusion.", "diffusion_ema."]
     for p in prefixes + [""]:
