@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Train Redance's small default model: a shrunken Dance Diffusion UNet1DModel on synthesised audio.
+"""Train Redance's default model: a shrunken Dance Diffusion UNet1DModel on recorded instruments.
 
 Objective (exactly Dance Diffusion / v-diffusion):
   t ~ U(0, 1), alpha = cos(t*pi/2), sigma = sin(t*pi/2)
@@ -7,14 +7,23 @@ Objective (exactly Dance Diffusion / v-diffusion):
 The network's time input is the continuous t in [0, 1] (as in the original and in diffusers'
 DanceDiffusionPipeline).
 
-Typical use (2 CPU cores, ~30 minutes):
-  target/venv-models/bin/python models/train.py --minutes 28 --out target/redance-small \
-      --export models/default
+Data: the recorded-instrument corpus models/corpus.py renders (--corpus DIR: OUT/train/*.flac), or
+the old synthesised tones (--data synth). Noise levels: --t-dist plugin draws most t where the plugin's
+variations live (strength 0.1-0.6), the rest uniform. --hf-weight adds the same MSE on a pre-emphasised
+(first difference) error, so the loss hears the highs that plain waveform MSE drowns under the bass.
+
+Training resumes by itself: OUT/train_state.pt is written every --save-minutes and at the end, and the
+next run continues from it (same config, step count, EMA, optimiser), across sessions and machines.
+
+  target/venv-models/bin/python models/corpus.py --out target/corpus --minutes 90
+  target/venv-models/bin/python models/train.py --corpus target/corpus --out target/redance-base --minutes 60
+  target/venv-models/bin/python models/train.py --skip-train --out target/redance-base --export models/default
 Checkpoints (EMA weights, diffusers format) go to OUT/unet; metrics to OUT/metrics.json.
 """
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import math
 import os
@@ -31,18 +40,63 @@ import dd_onnx  # noqa: E402
 import dd_sampling  # noqa: E402
 import synth  # noqa: E402
 
-SMALL_BLOCK_OUT_CHANNELS = (16, 32, 32, 48, 48, 48, 64, 64, 64)
-SMALL_N_ATTN = 2
 WINDOW = 65536
 SR = 48000
-DESCRIPTION = ("Redance default: a small (~2 M parameter) Dance Diffusion UNet1DModel "
-               "(9 levels, widths 16-64, attention in the 3 deepest levels) trained from scratch for ~30 CPU "
-               "minutes on synthesised tones, chords, drum hits and noise textures at 48 kHz; v-objective, "
-               "continuous t in [0, 1]. A demo/test model, not a musical one.")
+# Widths per level, full resolution first. "base" doubles the full-resolution width (where the hiss of
+# "small" came from) and widens the deep levels; "small" is the first default (2 M parameters).
+CONFIGS = {
+    "small": ((16, 32, 32, 48, 48, 48, 64, 64, 64), 2),
+    "base": ((32, 32, 48, 48, 64, 64, 96, 96, 128), 2),
+}
+NAMES = {"small": "redance-small", "base": "redance-base"}
+
+
+def model_config(name="small"):
+    widths, n_attn = CONFIGS[name]
+    return dd_onnx.dance_config(widths, n_attn, WINDOW, SR)
 
 
 def small_config():
-    return dd_onnx.dance_config(SMALL_BLOCK_OUT_CHANNELS, SMALL_N_ATTN, WINDOW, SR)
+    return model_config("small")
+
+
+def description(name, params, minutes, steps, data):
+    return (f"Redance default {NAMES[name]}: a Dance Diffusion UNet1DModel ({params / 1e6:.1f} M parameters, 9 levels, "
+            f"widths {CONFIGS[name][0][0]}-{CONFIGS[name][0][-1]}, attention in the 3 deepest levels) trained from "
+            f"scratch for {steps} steps ({minutes:.0f} min) on {data} at 48 kHz; v-objective, continuous t in [0, 1].")
+
+
+class Corpus:
+    """The corpus's training items in memory (16-bit), drawn by length."""
+
+    def __init__(self, root):
+        import soundfile as sf
+
+        files = sorted(glob.glob(os.path.join(root, "train", "*.flac")))
+        if not files:
+            raise SystemExit(f"train: no corpus in {root}/train: run models/corpus.py --out {root}")
+        self.items = [sf.read(f, dtype="int16", always_2d=True)[0].T.copy() for f in files]
+        self.lengths = np.array([x.shape[1] for x in self.items], np.float64)
+        print(f"corpus: {len(files)} items, {self.lengths.sum() / SR / 60:.1f} min", flush=True)
+
+    def crops(self, rng, batch, chunk):
+        idx = rng.choice(len(self.items), size=batch, p=self.lengths / self.lengths.sum())
+        out = []
+        for i in idx:
+            x = self.items[i]
+            o = int(rng.integers(0, x.shape[1] - chunk + 1))
+            out.append(x[:, o:o + chunk].astype(np.float32) / 32768.0)
+        return np.stack(out)
+
+
+def eval_sources(corpus_dir, length=WINDOW):
+    """Held-out evaluation audio: the corpus's eval clips (recorded instruments), else synthesised."""
+    import soundfile as sf
+
+    files = sorted(glob.glob(os.path.join(corpus_dir or "", "eval", "*.wav")))
+    if files:
+        return np.stack([sf.read(f, dtype="float32", always_2d=True)[0].T[:, :length] for f in files])
+    return np.concatenate([synth.make_dataset(6, length, seed=11234), synth.render_clip()[:, :length][None]])
 
 
 def load_or_make_data(path, count, length, seed):
@@ -59,9 +113,12 @@ def load_or_make_data(path, count, length, seed):
 
 
 def sample_batch(rng, data, batch, chunk):
-    idx = rng.integers(0, data.shape[0], size=batch)
-    off = rng.integers(0, data.shape[2] - chunk + 1, size=batch)
-    x = np.stack([data[i, :, o:o + chunk] for i, o in zip(idx, off)])
+    if isinstance(data, Corpus):
+        x = data.crops(rng, batch, chunk)
+    else:
+        idx = rng.integers(0, data.shape[0], size=batch)
+        off = rng.integers(0, data.shape[2] - chunk + 1, size=batch)
+        x = np.stack([data[i, :, o:o + chunk] for i, o in zip(idx, off)])
     # augmentation: gain, polarity, channel swap
     gain = rng.uniform(0.5, 1.25, size=(batch, 1, 1)) * rng.choice([-1.0, 1.0], size=(batch, 1, 1))
     x = x * gain
@@ -72,7 +129,15 @@ def sample_batch(rng, data, batch, chunk):
     return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 
 
-def v_loss(model, x0, t=None):
+def draw_t(b, dist="uniform"):
+    """Noise levels: uniform, or "plugin": 70 % in [0, 0.65] (variations), 30 % uniform (generation)."""
+    t = torch.rand(b)
+    if dist == "plugin":
+        t = torch.where(torch.rand(b) < 0.7, t * 0.65, t)
+    return t
+
+
+def v_loss(model, x0, t=None, hf_weight=0.0):
     b = x0.shape[0]
     if t is None:
         t = torch.rand(b)
@@ -81,16 +146,19 @@ def v_loss(model, x0, t=None):
     eps = torch.randn_like(x0)
     xt = alpha * x0 + sigma * eps
     v = alpha * eps - sigma * x0
-    return torch.nn.functional.mse_loss(model(xt, t).sample, v)
+    err = model(xt, t).sample - v
+    loss = err.pow(2).mean()
+    if hf_weight:
+        # first difference of the error: weights it by 2|sin(pi f / SR)|, +6 dB per octave up to Nyquist
+        loss = loss + hf_weight * (err[..., 1:] - err[..., :-1]).pow(2).mean()
+    return loss
 
 
 @torch.no_grad()
-def evaluate(unet, n_val=6, length=WINDOW, steps=24, seed=1234, log=print):
-    """Denoising + variation metrics on held-out synthesised audio (different seed) and the example clip."""
+def evaluate(unet, corpus_dir=None, length=WINDOW, steps=24, seed=1234, log=print):
+    """Denoising + variation metrics on held-out audio (eval_sources); the last item is reported apart."""
     unet = unet.eval()
-    val = synth.make_dataset(n_val, length, seed=seed + 10_000)
-    clip = synth.render_clip()[:, :length][None]
-    src = np.concatenate([val, clip]).astype(np.float32)
+    src = eval_sources(corpus_dir, length).astype(np.float32)
 
     def model_fn(x, t):
         return unet(torch.from_numpy(x), torch.from_numpy(t)).sample.numpy()
@@ -128,10 +196,14 @@ def evaluate(unet, n_val=6, length=WINDOW, steps=24, seed=1234, log=print):
 def evaluate_export_and_record(ema, a, metrics, mpath):
     """The common end of training and of --skip-train: evaluate, export, write metrics.json."""
     if not a.no_eval:
-        metrics["eval"] = evaluate(ema, steps=a.eval_steps)
+        metrics["eval"] = evaluate(ema, corpus_dir=a.corpus, steps=a.eval_steps)
     if a.export:
-        res = dd_onnx.export_onnx(ema, a.export, name="redance-small", description=DESCRIPTION, sample_rate=SR,
-                                  window_length=WINDOW)
+        n_params = sum(p.numel() for p in ema.parameters())
+        data = "recorded instruments (models/corpus.py)" if metrics.get("data") == "corpus" else "synthesised audio"
+        desc = description(metrics.get("config", a.config), n_params, metrics.get("train_minutes", 0),
+                           metrics.get("steps", 0), data)
+        res = dd_onnx.export_onnx(ema, a.export, name=NAMES[metrics.get("config", a.config)], description=desc,
+                                  sample_rate=SR, window_length=WINDOW)
         metrics["export"] = res.get("verification")
         metrics["onnx_bytes"] = os.path.getsize(os.path.join(a.export, "model.onnx"))
     with open(mpath, "w") as f:
@@ -145,23 +217,36 @@ def eval_export_only(a):
     ema = UNet1DModel.from_pretrained(os.path.join(a.out, "unet")).float().eval()
     mpath = os.path.join(a.out, "metrics.json")
     metrics = json.load(open(mpath)) if os.path.exists(mpath) else {}
+    state_path = os.path.join(a.out, "train_state.pt")
+    if os.path.exists(state_path):  # the latest state says how far training has come
+        st = torch.load(state_path, weights_only=True)
+        metrics.update(steps=st["step"], train_minutes=round(st["trained_s"] / 60, 1), config=st.get("config", a.config))
     evaluate_export_and_record(ema, a, metrics, mpath)
     print(json.dumps(metrics, indent=2))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(HERE, "..", "target", "redance-small"))
-    ap.add_argument("--minutes", type=float, default=28.0, help="wall-clock training budget")
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "target", "redance-base"))
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="base")
+    ap.add_argument("--corpus", default=None, help="models/corpus.py output (else synthesised tones)")
+    ap.add_argument("--t-dist", choices=["uniform", "plugin"], default="plugin")
+    ap.add_argument("--hf-weight", type=float, default=1.0)
+    ap.add_argument("--save-minutes", type=float, default=3.0)
+    ap.add_argument("--fresh", action="store_true", help="ignore OUT/train_state.pt and start again")
+    ap.add_argument("--init-onnx", default=None,
+                    help="start from the weights of an exported model (e.g. the previous default), not at random")
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (models/gpu/train.sh)")
+    ap.add_argument("--minutes", type=float, default=28.0, help="wall-clock budget of this run")
     ap.add_argument("--max-steps", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--chunk", type=int, default=16384, help="training crop length (multiple of 512)")
-    ap.add_argument("--lr", type=float, default=3e-4)
-    ap.add_argument("--ema", type=float, default=0.998)
+    ap.add_argument("--lr", type=float, default=3e-4, help="after warm-up; constant, so runs can resume")
+    ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--data-count", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     ap.add_argument("--eval-steps", type=int, default=24)
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--export", default=None, help="also export ONNX + manifest to this directory")
@@ -175,19 +260,35 @@ def main():
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    data = load_or_make_data(os.path.join(a.out, f"data_{a.data_count}_{a.seed}.npy"), a.data_count, WINDOW, a.seed)
+    state_path = os.path.join(a.out, "train_state.pt")
+    st = None
+    if os.path.exists(state_path) and not a.fresh:
+        # our own file, still loaded without running code: tensors and plain types only
+        st = torch.load(state_path, weights_only=True, map_location="cpu")
+        a.config = st.get("config", a.config)
+    if a.corpus:
+        data = Corpus(a.corpus)
+    else:
+        data = load_or_make_data(os.path.join(a.out, f"data_{a.data_count}_{a.seed}.npy"), a.data_count, WINDOW,
+                                 a.seed)
 
-    unet = dd_onnx.build_unet(small_config())
-    ema = dd_onnx.build_unet(small_config())
+    unet = dd_onnx.build_unet(model_config(a.config))
+    ema = dd_onnx.build_unet(model_config(a.config))
+    if st is None and a.init_onnx:
+        import onnx_weights
+
+        start, err = onnx_weights.unet_from_onnx(a.init_onnx, model_config(a.config))
+        unet.load_state_dict(start.state_dict())
+        print(f"initialised from {a.init_onnx} (max |torch - onnx| {err:.1e})", flush=True)
     ema.load_state_dict(unet.state_dict())
     ema.requires_grad_(False)
+    unet.to(a.device)
+    ema.to(a.device)
     n_params = sum(p.numel() for p in unet.parameters())
     print(f"params: {n_params} ({n_params * 4 / 2**20:.2f} MiB fp32)", flush=True)
     opt = torch.optim.Adam([p for p in unet.parameters() if p.requires_grad], lr=a.lr)
     step, trained_s = 0, 0.0
-    state_path = os.path.join(a.out, "train_state.pt")
-    if a.resume and os.path.exists(state_path):
-        st = torch.load(state_path, weights_only=False)
+    if st is not None:
         unet.load_state_dict(st["model"]); ema.load_state_dict(st["ema"]); opt.load_state_dict(st["opt"])
         step, trained_s = st["step"], st["trained_s"]
         rng = np.random.default_rng([a.seed, step])
@@ -195,23 +296,26 @@ def main():
         print(f"resumed at step {step}", flush=True)
 
     budget = a.minutes * 60.0
-    warmup = 100
+    warmup = a.warmup
     t_start = time.time()
+    last_save = t_start
     losses = []
     unet.train()
 
     def save():
+        # written beside, then renamed: a run killed mid-save keeps the previous state
         torch.save({"model": unet.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "trained_s": trained_s + time.time() - t_start}, state_path)
-        ema.save_pretrained(os.path.join(a.out, "unet"))
+                    "trained_s": trained_s + time.time() - t_start, "config": a.config}, state_path + ".tmp")
+        os.replace(state_path + ".tmp", state_path)
+        ema.to("cpu").save_pretrained(os.path.join(a.out, "unet"))
+        ema.to(a.device)
 
     while step < a.max_steps and time.time() - t_start < budget:
-        frac = min(1.0, (time.time() - t_start) / budget)
-        lr = a.lr * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        lr = a.lr * min(1.0, (step + 1) / warmup)
         for g in opt.param_groups:
             g["lr"] = lr
-        x0 = sample_batch(rng, data, a.batch, a.chunk)
-        loss = v_loss(unet, x0)
+        x0 = sample_batch(rng, data, a.batch, a.chunk).to(a.device, non_blocking=True)
+        loss = v_loss(unet, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -222,20 +326,24 @@ def main():
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
         losses.append(loss.item())
         step += 1
-        if step % 50 == 0:
+        if step % 25 == 0:
             el = time.time() - t_start
-            print(f"step {step:5d}  loss {np.mean(losses[-50:]):.4f}  lr {lr:.2e}  {el / 60:.1f} min "
-                  f"({el / step if not a.resume else 0:.2f} s/step)", flush=True)
-        if step % 500 == 0:
+            print(f"step {step:6d}  loss {np.mean(losses[-25:]):.4f}  lr {lr:.2e}  {el / 60:.1f} min "
+                  f"({el / len(losses):.2f} s/step)", flush=True)
+        if time.time() - last_save > a.save_minutes * 60:
             save()
+            last_save = time.time()
     total_s = trained_s + time.time() - t_start
     save()
     print(f"trained {step} steps in {total_s / 60:.1f} min", flush=True)
 
-    metrics = {"params": n_params, "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
+    metrics = {"params": n_params, "config": a.config, "data": "corpus" if a.corpus else "synth",
+               "init": a.init_onnx,
+               "t_dist": a.t_dist, "hf_weight": a.hf_weight,
+               "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
                "chunk": a.chunk, "lr": a.lr, "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:]))
                if losses else None, "torch": torch.__version__}
-    evaluate_export_and_record(ema, a, metrics, os.path.join(a.out, "metrics.json"))
+    evaluate_export_and_record(ema.to("cpu"), a, metrics, os.path.join(a.out, "metrics.json"))
     print(json.dumps(metrics, indent=2))
 
 
