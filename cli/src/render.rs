@@ -2,6 +2,7 @@
 //! writes the result, prints the device and the real-time factor.
 
 use crate::args::{ModeArg, PrecisionArg, ProviderArg, RenderArgs, SamplerArg};
+use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use redance_engine::model::{RuntimeSearch, SessionOptions};
 use redance_engine::worker::JobEvent;
@@ -81,11 +82,12 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
     if let (Some(note), true) = (&status.provider_note, explicit) {
         eprintln!("note: {note}");
     }
+    let model = status.model.map(|m| m.name).unwrap_or_default();
     if let Some(plot) = &args.plot {
-        crate::plot::draw(&spec.source, &audio, plot)?;
+        let (source, result) = plot_titles(args, &model);
+        crate::plot::draw(&[(&source, &spec.source), (&result, &audio)], plot)?;
         println!("plot: {}", plot.display());
     }
-    let model = status.model.map(|m| m.name).unwrap_or_default();
     println!(
         "wrote {} ({:.2} s, {} Hz, {} ch)",
         args.output.display(),
@@ -98,6 +100,29 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
         audio.duration_s()
     );
     Ok(())
+}
+
+/// Lane titles for `--plot`: where the source came from, and the settings that made the result.
+fn plot_titles(args: &RenderArgs, model: &str) -> (String, String) {
+    let name = |p: &std::path::Path| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy().into_owned();
+    let source = match &args.input {
+        Some(input) => format!("source: {}", name(input)),
+        None => "source: silence".into(),
+    };
+    let what = match args.mode {
+        ModeArg::Variation => format!("variation, strength {}", args.strength),
+        ModeArg::Interpolate => {
+            let with = args.with.as_deref().map(name).unwrap_or_default();
+            format!("interpolation with {with} at {}", args.position)
+        }
+        ModeArg::Generate => "generation".into(),
+    };
+    let noise = match &args.noise {
+        Some(noise) => format!("noise {}", name(noise)),
+        None => format!("seed {}", args.seed),
+    };
+    let sampler = args.sampler.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+    (source, format!("{what}, {noise}, {sampler} {} steps, model {model}", args.steps))
 }
 
 fn build_spec(args: &RenderArgs) -> Result<JobSpec, EngineError> {
