@@ -22,8 +22,8 @@ Models:
   full   the full-size Dance Diffusion configuration (221 M parameters, as glitch-440k / maestro-150k) with
          random weights (seed 0; weights do not change cost), exported once with the project's exporter
          (models/dd_onnx.py, hierarchical GroupNorm) to target/bench/full-size-random/ and reused.
-  small  the built-in default (models/default); PyTorch loads its checkpoint from target/redance-small/unet when
-         present, else the same configuration with random weights.
+  small  the built-in default (models/default); PyTorch gets its configuration and weights read back from its
+         graph (models/onnx_weights.py), so both sides run the same network.
 FLOPs are counted once per model (torch.utils.flop_counter on meta tensors, the export-prepared graph: the
 maths both sides must do) and cached in target/bench/flops.json.
 """
@@ -42,7 +42,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "models")
 BENCH = os.path.join(ROOT, "target", "bench")
 FULL_DIR = os.environ.get("REDANCE_BENCH_FULL_DIR") or os.path.join(BENCH, "full-size-random")
-SMALL_CKPT = os.path.join(ROOT, "target", "redance-small", "unet")
 # benches/gpu/run.sh points these at what it carried to the GPU machine (no cargo there).
 ENGINE_BIN = os.environ.get("REDANCE_BENCH_BIN") or os.path.join(ROOT, "target", "release", "examples", "bench_calls")
 sys.path.insert(0, MODELS)
@@ -51,9 +50,9 @@ sys.path.insert(0, MODELS)
 # --------------------------------------------------------------------------- models
 
 def small_config():
-    import dd_onnx
+    import onnx_weights
 
-    return dd_onnx.dance_config((16, 32, 32, 48, 48, 48, 64, 64, 64), 2, 65536, 48000)
+    return onnx_weights.config_from_onnx(os.path.join(MODELS, "default", "model.onnx"))
 
 
 def full_config():
@@ -70,12 +69,10 @@ def torch_model(which: str):
     if which == "full":
         torch.manual_seed(0)
         return dd_onnx.build_unet(full_config()).eval()
-    if os.path.isdir(SMALL_CKPT):
-        from diffusers import UNet1DModel
+    # the built-in model's own weights, read back from its graph (no training checkpoint needed)
+    import onnx_weights
 
-        return UNet1DModel.from_pretrained(SMALL_CKPT).float().eval()
-    torch.manual_seed(0)
-    return dd_onnx.build_unet(small_config()).eval()
+    return onnx_weights.unet_from_onnx(os.path.join(MODELS, "default", "model.onnx"))[0].eval()
 
 
 def ensure_full_export(log=print) -> str:

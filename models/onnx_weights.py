@@ -56,7 +56,22 @@ def _forward_order(unet):
     return out
 
 
-def unet_from_onnx(onnx_path, config, tol=1e-4):
+def config_from_onnx(onnx_path, sample_rate=48000, window=65536):
+    """The dance_config of a Redance graph, read off its named weights (widths per level, attention levels)."""
+    import onnx
+
+    names = {i.name: tuple(i.dims) for i in onnx.load(onnx_path, load_external_data=False).graph.initializer}
+    widths, n_attn, i = [], 0, 0
+    while f"unet.down_blocks.{i}.resnets.0.conv_2.weight" in names:
+        widths.append(names[f"unet.down_blocks.{i}.resnets.0.conv_2.weight"][0])
+        n_attn += any(n.startswith(f"unet.down_blocks.{i}.attentions.") for n in names)
+        i += 1
+    if not widths:
+        raise SystemExit(f"onnx_weights: {onnx_path} is not a Redance Dance Diffusion graph")
+    return dd_onnx.dance_config(tuple(widths), n_attn, window, sample_rate)
+
+
+def unet_from_onnx(onnx_path, config=None, tol=1e-4):
     import onnx
     from onnx import numpy_helper
 
@@ -66,7 +81,7 @@ def unet_from_onnx(onnx_path, config, tol=1e-4):
     for k, node in enumerate(model.graph.node):
         for name in node.input:
             first_use.setdefault(name, k)
-    unet = dd_onnx.build_unet(config).float().eval()
+    unet = dd_onnx.build_unet(config or config_from_onnx(onnx_path)).float().eval()
     state = unet.state_dict()
     new = {}
     for name in state:

@@ -47,8 +47,11 @@ SR = 48000
 CONFIGS = {
     "small": ((16, 32, 32, 48, 48, 48, 64, 64, 64), 2),
     "base": ((32, 32, 48, 48, 64, 64, 96, 96, 128), 2),
+    # "small" with its three finest levels (full, 1/2, 1/4 rate) doubled, grown from a trained "small"
+    # (models/widen.py); the fourth keeps its width so every residual skip stays where "small" has one
+    "wide": ((32, 64, 64, 48, 48, 48, 64, 64, 64), 2),
 }
-NAMES = {"small": "redance-small", "base": "redance-base"}
+NAMES = {"small": "redance-small", "base": "redance-base", "wide": "redance-wide"}
 
 
 def model_config(name="small"):
@@ -60,10 +63,11 @@ def small_config():
     return model_config("small")
 
 
-def description(name, params, minutes, steps, data):
+def description(name, params, minutes, steps, data, init=None):
+    start = f"fine-tuned from {init}" if init else "trained from scratch"
     return (f"Redance default {NAMES[name]}: a Dance Diffusion UNet1DModel ({params / 1e6:.1f} M parameters, 9 levels, "
-            f"widths {CONFIGS[name][0][0]}-{CONFIGS[name][0][-1]}, attention in the 3 deepest levels) trained from "
-            f"scratch for {steps} steps ({minutes:.0f} min) on {data} at 48 kHz; v-objective, continuous t in [0, 1].")
+            f"widths {CONFIGS[name][0][0]}-{CONFIGS[name][0][-1]}, attention in the 3 deepest levels) {start} for "
+            f"{steps} steps ({minutes:.0f} min) on {data} at 48 kHz; v-objective, continuous t in [0, 1].")
 
 
 class Corpus:
@@ -199,9 +203,9 @@ def evaluate_export_and_record(ema, a, metrics, mpath):
         metrics["eval"] = evaluate(ema, corpus_dir=a.corpus, steps=a.eval_steps)
     if a.export:
         n_params = sum(p.numel() for p in ema.parameters())
-        data = "recorded instruments (models/corpus.py)" if metrics.get("data") == "corpus" else "synthesised audio"
+        data = "recorded instruments (models/corpus.py)" if metrics.get("data") == "corpus" or a.corpus else "synthesised audio"
         desc = description(metrics.get("config", a.config), n_params, metrics.get("train_minutes", 0),
-                           metrics.get("steps", 0), data)
+                           metrics.get("steps", 0), data, a.base_name)
         res = dd_onnx.export_onnx(ema, a.export, name=NAMES[metrics.get("config", a.config)], description=desc,
                                   sample_rate=SR, window_length=WINDOW)
         metrics["export"] = res.get("verification")
@@ -236,8 +240,10 @@ def main():
     ap.add_argument("--fresh", action="store_true", help="ignore OUT/train_state.pt and start again")
     ap.add_argument("--init-onnx", default=None,
                     help="start from the weights of an exported model (e.g. the previous default), not at random")
+    ap.add_argument("--init-unet", default=None, help="start from a diffusers UNet1DModel folder (models/widen.py)")
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--device", default="cpu", help="cpu or cuda (models/gpu/train.sh)")
+    ap.add_argument("--base-name", default=None, help="for the description: the model training started from")
     ap.add_argument("--minutes", type=float, default=28.0, help="wall-clock budget of this run")
     ap.add_argument("--max-steps", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=8)
@@ -280,6 +286,11 @@ def main():
         start, err = onnx_weights.unet_from_onnx(a.init_onnx, model_config(a.config))
         unet.load_state_dict(start.state_dict())
         print(f"initialised from {a.init_onnx} (max |torch - onnx| {err:.1e})", flush=True)
+    elif st is None and a.init_unet:
+        from diffusers import UNet1DModel
+
+        unet.load_state_dict(UNet1DModel.from_pretrained(a.init_unet).float().state_dict())
+        print(f"initialised from {a.init_unet}", flush=True)
     ema.load_state_dict(unet.state_dict())
     ema.requires_grad_(False)
     unet.to(a.device)
@@ -338,7 +349,7 @@ def main():
     print(f"trained {step} steps in {total_s / 60:.1f} min", flush=True)
 
     metrics = {"params": n_params, "config": a.config, "data": "corpus" if a.corpus else "synth",
-               "init": a.init_onnx,
+               "init": a.init_onnx or a.init_unet,
                "t_dist": a.t_dist, "hf_weight": a.hf_weight,
                "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
                "chunk": a.chunk, "lr": a.lr, "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:]))
