@@ -96,7 +96,9 @@ def ensure_full_export(log=print) -> str:
 def count_flops(which: str, length: int) -> dict:
     """FLOPs of one batch-1 call at `length` (conv + matmul, as torch's flop counter counts them)."""
     cache = os.path.join(BENCH, "flops.json")
-    key = f"{which}@{length}"
+    cfg = full_config() if which == "full" else small_config()
+    # keyed by the widths too: a new built-in model must not reuse the old one's count
+    key = f"{which}{cfg['block_out_channels']}@{length}".replace(" ", "")
     data = json.load(open(cache)) if os.path.isfile(cache) else {}
     if key in data:
         return data[key]
@@ -106,7 +108,6 @@ def count_flops(which: str, length: int) -> dict:
     import dd_onnx
 
     out = {}
-    cfg = full_config() if which == "full" else small_config()
     for label, prepare in (("export_graph", True), ("diffusers_eager", False)):
         with torch.device("meta"):
             unet = dd_onnx.build_unet(cfg).eval()
