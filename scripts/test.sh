@@ -139,7 +139,8 @@ suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The CLAP host tests need a freshly built bundle: they run once, below, not here.
 suite "cargo test" cargo test --workspace --exclude redance-clap-test --no-fail-fast
 # process() under nice-plug's allocation check: a debug CLAP bundle (kept aside, since the release
-# bundle is built into the same place next) in clack-host, with one render of the real model.
+# bundle is built into the same place next) in clack-host, on the zero fake model (tests/clap.rs) and
+# rendering with the built-in model in one and in eight instances (tests/real.rs).
 rm -rf target/alloc-check
 if suite "bundle debug+assert_process_allocs" bash -c \
   'cargo xtask bundle redance --features assert_process_allocs >/dev/null && mkdir -p target/alloc-check && cp -r target/bundled/Redance.clap target/alloc-check/'; then
