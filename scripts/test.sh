@@ -32,6 +32,7 @@ SUITES=(
   "fmt|gate"
   "clippy|gate"
   "cargo test|cargo"
+  "models: checkpoint safety|pytest"
   "bundle debug+assert_process_allocs|gate"
   "bundle release|gate"
   "clap-host (debug bundle)|cargo"
@@ -138,6 +139,9 @@ suite "fmt" cargo fmt --all --check
 suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The CLAP host tests need a freshly built bundle: they run once, below, not here.
 suite "cargo test" cargo test --workspace --exclude redance-clap-test --no-fail-fast
+# A user's checkpoint is untrusted: the pickle scan that refuses code needs no torch (the hosts' venv has pytest).
+suite "models: checkpoint safety" bash -c 'PY=$(bash tests/hosts/setup.sh) && "$PY" -m pytest -q -p no:cacheprovider \
+  models/tests/test_checkpoint_safety.py --junitxml="$0"' "$LOGS/models-checkpoint-safety.xml"
 # process() under nice-plug's allocation check: a debug CLAP bundle (kept aside, since the release
 # bundle is built into the same place next) in clack-host, on the zero fake model (tests/clap.rs) and
 # rendering with the built-in model in one and in eight instances (tests/real.rs).
