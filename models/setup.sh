@@ -6,20 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(fluidsynth fluid-soundfont-gm hydrogen-drumkits)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" = 0 ]; then
-    echo "models/setup: installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "models/setup: install these Debian packages, then run again: sudo apt-get install ${missing[*]}"
-    exit 1
-  fi
-fi
+. scripts/debian-packages.sh
+ensure_debian_packages models/setup "${packages[@]}"
 VENV=target/venv-models
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 if ! "$VENV/bin/python" -c "import torch, diffusers, onnx, music21, mido, soundfile, matplotlib" 2>/dev/null; then

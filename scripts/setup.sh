@@ -9,21 +9,8 @@ cd "$(dirname "$0")/.."
 packages=(pkg-config libasound2-dev libjack-jackd2-dev libx11-xcb-dev libxcb1-dev libxcb-icccm4-dev
   libxcb-dri2-0-dev libxcursor-dev libgl-dev libgl1-mesa-dev libxrandr-dev libxkbcommon-dev
   libxkbcommon-x11-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" = 0 ]; then
-    echo "setup: installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "setup: these Debian packages are missing; install them and run again:"
-    echo "  sudo apt-get install ${missing[*]}"
-    exit 1
-  fi
-fi
+. scripts/debian-packages.sh
+ensure_debian_packages setup "${packages[@]}"
 
 command -v cargo >/dev/null || { echo "setup: Rust (cargo) is required: https://rustup.rs"; exit 1; }
 python3 -m pip --version >/dev/null 2>&1 || { echo "setup: Python 3 with pip is required"; exit 1; }
