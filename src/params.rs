@@ -180,3 +180,8 @@ pub fn mode_name(mode: ModeChoice) -> &'static str {
         ModeChoice::Generate => "generation",
     }
 }
+
+/// The mode a saved name stands for (the inverse of [`mode_name`]).
+pub fn mode_from_name(name: &str) -> Option<ModeChoice> {
+    [ModeChoice::Variation, ModeChoice::Interpolate, ModeChoice::Generate].into_iter().find(|m| mode_name(*m) == name)
+}

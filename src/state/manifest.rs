@@ -1,10 +1,13 @@
 //! The saved-takes manifest: what the plugin state holds. Small (no audio), versioned, and checked
-//! for being ours before anything in it is used.
+//! for being ours before anything in it is used. Version 2 adds `pending` (a capture whose render had
+//! not finished when the project was saved); version 1 states read as having none.
 
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT: &str = "redance-takes";
-pub const VERSION: u32 = 1;
+/// The version written; every version from `OLDEST_READ` up to it is read.
+pub const VERSION: u32 = 2;
+pub const OLDEST_READ: u32 = 1;
 
 /// A content-addressed audio file under the data folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +45,20 @@ pub struct TakeEntry {
     pub kept: bool,
 }
 
+/// A render asked for and not finished when the state was taken: the source it renders (its WAV is
+/// written before this entry exists) and the settings, so a reopened project renders it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingEntry {
+    /// The captured region: file, timeline position and the strength curve recorded with it.
+    pub source: SourceEntry,
+    pub mode: String,
+    pub seed: u64,
+    pub steps: u32,
+    pub sampler: String,
+    /// Interpolation position (mode "interpolate").
+    pub position: f32,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub format: String,
@@ -50,11 +67,21 @@ pub struct Manifest {
     /// Oldest first; the current take is `current`.
     pub history: Vec<TakeEntry>,
     pub current: Option<u64>,
+    /// The render under way when the state was taken; absent (version 1) reads as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingEntry>,
 }
 
 impl Default for Manifest {
     fn default() -> Self {
-        Self { format: FORMAT.into(), version: VERSION, source: None, history: Vec::new(), current: None }
+        Self {
+            format: FORMAT.into(),
+            version: VERSION,
+            source: None,
+            history: Vec::new(),
+            current: None,
+            pending: None,
+        }
     }
 }
 
@@ -70,13 +97,17 @@ impl Manifest {
             return Err("the saved takes are not Redance's (foreign or damaged state)".into());
         }
         let version = value.get("version").and_then(|v| v.as_u64());
-        if version != Some(VERSION as u64) {
+        if !version.is_some_and(|v| (OLDEST_READ as u64..=VERSION as u64).contains(&v)) {
             return Err(format!(
-                "the saved takes are format version {}, this Redance reads version {VERSION}",
+                "the saved takes are format version {}, this Redance reads versions {OLDEST_READ} to {VERSION}",
                 version.map_or("?".to_string(), |v| v.to_string())
             ));
         }
-        serde_json::from_value(value.clone()).map(Some).map_err(|e| format!("the saved takes are damaged ({e})"))
+        let mut manifest: Manifest =
+            serde_json::from_value(value.clone()).map_err(|e| format!("the saved takes are damaged ({e})"))?;
+        // Saved again, it is in the current format (what was read stays as read until then).
+        manifest.version = VERSION;
+        Ok(Some(manifest))
     }
 
     pub fn to_value(&self) -> serde_json::Value {
@@ -86,5 +117,45 @@ impl Manifest {
     pub fn current_take(&self) -> Option<&TakeEntry> {
         let id = self.current?;
         self.history.iter().find(|t| t.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> FileRef {
+        FileRef { name: "a.wav".into(), sha256: "ab".into(), sample_rate: 48_000, channels: 2, frames: 10 }
+    }
+
+    #[test]
+    fn a_version_1_manifest_reads_without_a_pending_render() {
+        let v = serde_json::json!({"format": FORMAT, "version": 1, "source": null, "history": [], "current": null});
+        let m = Manifest::parse(&v).unwrap().unwrap();
+        assert_eq!(m.pending, None);
+        assert_eq!(m.version, VERSION);
+    }
+
+    #[test]
+    fn a_pending_render_round_trips_and_is_absent_when_none() {
+        let source = SourceEntry { file: file(), start_pos: Some(96_000), strength: vec![0.2, 0.4] };
+        let pending = PendingEntry {
+            source: source.clone(),
+            mode: "variation".into(),
+            seed: 7,
+            steps: 12,
+            sampler: "DDIM".into(),
+            position: 0.5,
+        };
+        let m = Manifest { source: Some(source), pending: Some(pending), ..Manifest::default() };
+        assert_eq!(Manifest::parse(&m.to_value()).unwrap().unwrap(), m);
+        assert!(Manifest::default().to_value().get("pending").is_none());
+    }
+
+    #[test]
+    fn a_newer_version_is_refused_in_words() {
+        let v = serde_json::json!({"format": FORMAT, "version": VERSION + 1});
+        let e = Manifest::parse(&v).unwrap_err();
+        assert!(e.contains("format version 3") && e.contains("reads versions 1 to 2"), "{e}");
     }
 }
