@@ -7,6 +7,7 @@
 mod job;
 pub mod messages;
 mod outbox;
+mod pending;
 mod worker;
 
 use crate::rt::RtConfig;

@@ -5,6 +5,7 @@
 use super::job::{self, Source};
 use super::messages::{Placement, RenderChoice, ToBridge};
 use super::outbox::Outbox;
+use super::pending;
 use super::{BridgeConfig, BridgeEnds, Command};
 use crate::shared::Shared;
 use crate::state::manifest::{FileRef, Manifest, SourceEntry, TakeEntry};
@@ -31,6 +32,8 @@ struct ActiveJob {
     chunks: Vec<Audio>,
     /// Chunks go to the audio thread as they come (same rate); otherwise the take goes at the end.
     live: bool,
+    /// Started by a reopened project for a capture saved before its render finished.
+    resumed: bool,
 }
 
 pub struct Worker {
@@ -41,7 +44,8 @@ pub struct Worker {
     ends: Option<BridgeEnds>,
     outbox: Outbox,
     source: Option<Source>,
-    source_file: Option<FileRef>,
+    /// Audio already in the takes folder (the last few stored), so a source is written once.
+    stored: Vec<(Arc<Audio>, FileRef)>,
     /// The current take: id and audio at the source's rate.
     take: Option<(u64, Arc<Audio>)>,
     manifest: Manifest,
@@ -59,7 +63,7 @@ impl Worker {
             ends: None,
             outbox: Outbox::default(),
             source: None,
-            source_file: None,
+            stored: Vec::new(),
             take: None,
             manifest: Manifest::default(),
             job: None,
@@ -213,8 +217,12 @@ impl Worker {
 
     fn new_source(&mut self, source: Source, choice: RenderChoice, truncated: bool) {
         let seconds = source.audio.duration_s();
-        self.source = Some(source);
-        self.source_file = None;
+        self.source = Some(source.clone());
+        // Saved the moment it completes: a project saved from now on holds the capture.
+        let saved = self.source_entry(&source).map(|entry| {
+            self.manifest.source = Some(entry);
+            self.publish();
+        });
         let cut = if truncated {
             format!(" (cut to the {} s maximum)", crate::rt::MAX_CAPTURE_SECONDS)
         } else {
@@ -228,6 +236,40 @@ impl Worker {
         } else {
             self.say(format!("Captured {seconds:.1} s{cut}. Press Render."));
         }
+        if let Err(e) = saved {
+            self.complain(format!("Captured {seconds:.1} s, but the capture is not saved with the project: {e}"));
+        }
+    }
+
+    /// The source's manifest entry, its file written first (temporary file, then renamed: see
+    /// `Audio::write_wav`) so the state never names a file that is not complete.
+    fn source_entry(&mut self, source: &Source) -> Result<SourceEntry, String> {
+        Ok(SourceEntry {
+            file: self.store(&source.audio)?,
+            start_pos: source.start_pos,
+            strength: source.strength.clone(),
+        })
+    }
+
+    /// `audio` in the takes folder; written once however often it is saved.
+    fn store(&mut self, audio: &Arc<Audio>) -> Result<FileRef, String> {
+        if let Some((_, file)) = self.stored.iter().find(|(a, _)| Arc::ptr_eq(a, audio)) {
+            return Ok(file.clone());
+        }
+        let file = files::store(&self.config.data_dir, audio)?;
+        if self.stored.len() >= 4 {
+            self.stored.remove(0);
+        }
+        self.stored.push((audio.clone(), file.clone()));
+        Ok(file)
+    }
+
+    /// Marks the render of `source` with `choice` as pending in the state until its take is saved.
+    fn save_pending(&mut self, source: &Source, choice: &RenderChoice) -> Result<(), String> {
+        let entry = self.source_entry(source)?;
+        self.manifest.pending = Some(pending::entry(entry, choice));
+        self.publish();
+        Ok(())
     }
 
     fn render(&mut self, choice: RenderChoice) {
@@ -235,6 +277,12 @@ impl Worker {
             self.complain("Nothing captured yet: press Capture first.");
             return;
         };
+        self.start_render(source, choice, false);
+    }
+
+    /// Submits the job. `resumed`: a reopened project's pending render; the restored take queued
+    /// before it stays queued, so it is held where the new one has not arrived (same region).
+    fn start_render(&mut self, source: Source, choice: RenderChoice, resumed: bool) {
         if let Some(old) = self.job.take() {
             old.handle.cancel();
         }
@@ -246,21 +294,28 @@ impl Worker {
         let rate = self.rate();
         let live = rate == Some(source.audio.sample_rate);
         if live {
-            self.outbox.clear();
+            if !resumed {
+                self.outbox.clear();
+            }
             self.outbox.begin(
                 take_id,
                 source.audio.frames(),
                 placement(source.start_pos, source.audio.sample_rate, source.audio.sample_rate),
             );
         }
-        self.job = Some(ActiveJob { handle, take_id, choice, source, chunks: Vec::new(), live });
+        let saved = self.save_pending(&source, &choice);
+        self.job = Some(ActiveJob { handle, take_id, choice, source, chunks: Vec::new(), live, resumed });
         self.status().rendering.store(true, Ordering::Release);
         self.status().streaming.store(true, Ordering::Release);
         self.status().render_progress.store(0.0, Ordering::Relaxed);
-        self.say(match note {
-            Some(note) => format!("Rendering take {take_id} ({note})"),
-            None => format!("Rendering take {take_id}…"),
+        self.say(match (resumed, note) {
+            (true, _) => "Re-rendering the capture saved before the render finished…".to_string(),
+            (false, Some(note)) => format!("Rendering take {take_id} ({note})"),
+            (false, None) => format!("Rendering take {take_id}…"),
         });
+        if let Err(e) = saved {
+            self.complain(format!("Rendering take {take_id}, but the capture is not saved with the project: {e}"));
+        }
     }
 
     fn poll_job(&mut self) {
@@ -284,7 +339,12 @@ impl Worker {
             match event {
                 JobEvent::Started { device, windows, .. } => {
                     let id = job.take_id;
-                    self.say(format!("Rendering take {id} on {device} ({windows} windows)"));
+                    let what = if job.resumed {
+                        "Re-rendering the capture saved before the render finished: take"
+                    } else {
+                        "Rendering take"
+                    };
+                    self.say(format!("{what} {id} on {device} ({windows} windows)"));
                 }
                 JobEvent::Chunk { audio, .. } => {
                     if job.live {
@@ -315,6 +375,9 @@ impl Worker {
                 JobEvent::Cancelled => {
                     self.job = None;
                     self.outbox.end();
+                    // Cancelled by the musician: not to be rendered on reopening (the source stays).
+                    self.manifest.pending = None;
+                    self.publish();
                 }
             }
         }
@@ -333,28 +396,25 @@ impl Worker {
         self.take = Some((id, audio.clone()));
         self.status().render_progress.store(1.0, Ordering::Relaxed);
         let saved = self.save_take(&job, &audio);
+        let resumed = if job.resumed { ": re-rendered from the capture saved before the render finished" } else { "" };
         match saved {
-            Ok(()) => self.say(format!("Take {id} ready ({seconds:.1} s, {realtime_factor:.1}× real time)")),
+            Ok(()) => self.say(format!("Take {id} ready{resumed} ({seconds:.1} s, {realtime_factor:.1}× real time)")),
             Err(e) => self.complain(format!("Take {id} ready but not saved with the project: {e}")),
         }
         // Counted after the message and the save, so whoever sees the count sees both.
         self.status().renders_finished.fetch_add(1, Ordering::Release);
     }
 
-    /// Files for the source and the take, an entry in the history, the manifest into the state.
-    fn save_take(&mut self, job: &ActiveJob, audio: &Audio) -> Result<(), String> {
-        let source_file = match &self.source_file {
-            Some(f) if f.frames == job.source.audio.frames() => f.clone(),
-            _ => files::store(&self.config.data_dir, &job.source.audio)?,
-        };
-        self.source_file = Some(source_file.clone());
-        let take_file = files::store(&self.config.data_dir, audio)?;
+    /// Files for the source and the take, an entry in the history, no more pending render, the
+    /// manifest into the state. The files are complete on disk before the state names them.
+    fn save_take(&mut self, job: &ActiveJob, audio: &Arc<Audio>) -> Result<(), String> {
+        let source_file = self.store(&job.source.audio)?;
+        let take_file = self.store(audio)?;
         let strength = job.source.strength.iter().sum::<f32>() / job.source.strength.len().max(1) as f32;
-        self.manifest.source = Some(SourceEntry {
-            file: source_file.clone(),
-            start_pos: job.source.start_pos,
-            strength: job.source.strength.clone(),
-        });
+        // The latest capture is the source (another may have completed while this one rendered).
+        let latest = self.source.clone().unwrap_or_else(|| job.source.clone());
+        self.manifest.source = Some(self.source_entry(&latest)?);
+        self.manifest.pending = None;
         self.manifest.history.push(TakeEntry {
             id: job.take_id,
             file: take_file,
@@ -463,7 +523,6 @@ impl Worker {
             job.handle.cancel();
         }
         self.source = None;
-        self.source_file = None;
         self.take = None;
         self.manifest = Manifest::default();
         self.outbox.clear();
@@ -482,12 +541,9 @@ impl Worker {
         if let Some(src) = &manifest.source {
             match files::load(&dir, &src.file) {
                 Ok(audio) => {
-                    self.source = Some(Source {
-                        audio: Arc::new(audio),
-                        start_pos: src.start_pos,
-                        strength: src.strength.clone(),
-                    });
-                    self.source_file = Some(src.file.clone());
+                    let audio = Arc::new(audio);
+                    self.stored.push((audio.clone(), src.file.clone()));
+                    self.source = Some(Source { audio, start_pos: src.start_pos, strength: src.strength.clone() });
                 }
                 Err(e) => problems.push(format!("source: {e}")),
             }
@@ -503,13 +559,28 @@ impl Worker {
             }
         }
         self.next_take_id = manifest.history.iter().map(|t| t.id + 1).max().unwrap_or(1).max(self.next_take_id);
+        // A capture saved before its render finished: render it again (its source was saved first).
+        let resume = manifest.pending.as_ref().map(|p| match (&manifest.source, &self.source) {
+            (Some(src), Some(loaded)) if src == &p.source => pending::resume_loaded(loaded, p),
+            _ => pending::resume(&dir, p),
+        });
         self.manifest = manifest;
-        if problems.is_empty() {
-            if let Some((id, _)) = &self.take {
-                self.say(format!("Take {id} restored."));
+        let resumed = match resume {
+            Some(Ok((source, choice))) => {
+                self.start_render(source, choice, true);
+                true
             }
-        } else {
-            self.complain(format!("Some saved audio could not be restored: {}", problems.join("; ")));
+            Some(Err(e)) => {
+                problems.push(format!("the capture saved before its render finished cannot be rendered again: {e}"));
+                false
+            }
+            None => false,
+        };
+        if !problems.is_empty() {
+            let then = if resumed { " Re-rendering the capture saved before the render finished." } else { "" };
+            self.complain(format!("Some saved audio could not be restored: {}.{then}", problems.join("; ")));
+        } else if !resumed && let Some((id, _)) = &self.take {
+            self.say(format!("Take {id} restored."));
         }
     }
 
