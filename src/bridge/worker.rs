@@ -44,7 +44,9 @@ pub struct Worker {
     ends: Option<BridgeEnds>,
     outbox: Outbox,
     source: Option<Source>,
-    /// Audio already in the takes folder (the last few stored), so a source is written once.
+    /// The last two buffers known to be in the takes folder (the source and the take), so a source
+    /// is written and hashed once however often the state is saved; kept to two so no old audio is
+    /// held alive here.
     stored: Vec<(Arc<Audio>, FileRef)>,
     /// The current take: id and audio at the source's rate.
     take: Option<(u64, Arc<Audio>)>,
@@ -257,11 +259,15 @@ impl Worker {
             return Ok(file.clone());
         }
         let file = files::store(&self.config.data_dir, audio)?;
-        if self.stored.len() >= 4 {
+        self.remember(audio, &file);
+        Ok(file)
+    }
+
+    fn remember(&mut self, audio: &Arc<Audio>, file: &FileRef) {
+        if self.stored.len() >= 2 {
             self.stored.remove(0);
         }
         self.stored.push((audio.clone(), file.clone()));
-        Ok(file)
     }
 
     /// Marks the render of `source` with `choice` as pending in the state until its take is saved.
@@ -523,6 +529,7 @@ impl Worker {
             job.handle.cancel();
         }
         self.source = None;
+        self.stored.clear();
         self.take = None;
         self.manifest = Manifest::default();
         self.outbox.clear();
@@ -542,7 +549,7 @@ impl Worker {
             match files::load(&dir, &src.file) {
                 Ok(audio) => {
                     let audio = Arc::new(audio);
-                    self.stored.push((audio.clone(), src.file.clone()));
+                    self.remember(&audio, &src.file);
                     self.source = Some(Source { audio, start_pos: src.start_pos, strength: src.strength.clone() });
                 }
                 Err(e) => problems.push(format!("source: {e}")),
