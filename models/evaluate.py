@@ -217,8 +217,8 @@ def main():
             cells.append(" ".join(fmt(mean(results[n]["variation"][str(s)], key), "8.2f" if key == "flat" else "+8.1f")
                                   for n in names))
         print(f"{s:<8}  " + "  ".join(cells))
-    print("\nper clip at strength 0.2 (hiss / highs dB):")
     if "0.2" in results[names[0]]["variation"]:
+        print("\nper clip at strength 0.2 (hiss / highs dB):")
         for c in clips:
             line = f"  {c[:-4]:<16}"
             for n in names:
