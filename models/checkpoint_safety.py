@@ -110,9 +110,7 @@ def scan(path):
                     memo[arg] = stack[-1] if stack else None
                 elif op.name in ("GET", "BINGET", "LONG_BINGET"):
                     stack.append(memo.get(arg))
-                elif op.name in ("REDUCE", "BUILD", "TUPLE1", "TUPLE2", "TUPLE3", "POP"):
-                    stack.append(None)
-                else:
+                else:  # only strings matter: anything else stands on the stack as unknown
                     stack.append(None)
         except Exception as e:
             raise UnsafeCheckpoint(f"{path}: damaged pickle ({e})") from None

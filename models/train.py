@@ -59,10 +59,6 @@ def model_config(name="small"):
     return dd_onnx.dance_config(widths, n_attn, WINDOW, SR)
 
 
-def small_config():
-    return model_config("small")
-
-
 def description(name, params, minutes, steps, data, init=None):
     start = f"fine-tuned from {init}" if init else "trained from scratch"
     return (f"Redance default {NAMES[name]}: a Dance Diffusion UNet1DModel ({params / 1e6:.1f} M parameters, 9 levels, "
