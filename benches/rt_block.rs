@@ -4,9 +4,8 @@
 //!
 //! Run: `cargo bench -p redance --bench rt_block`.
 
-use redance::bridge::link;
-use redance::bridge::messages::{Placement, TakeMsg, ToBridge};
-use redance::rt::{RtConfig, RtCore, RtParams, TransportInfo};
+use redance::boundary::{HostConfig, Placement, TakeMsg, ToBridge, link};
+use redance::rt::{RtCore, RtParams, TransportInfo};
 use redance::shared::Shared;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -29,7 +28,7 @@ fn transport(pos: i64) -> TransportInfo {
 
 struct Bench {
     rt: RtCore,
-    ends: redance::bridge::BridgeEnds,
+    ends: redance::boundary::BridgeEnds,
     io: Vec<Vec<f32>>,
     pos: i64,
     params: RtParams,
@@ -37,7 +36,7 @@ struct Bench {
 
 impl Bench {
     fn new(block: usize) -> Bench {
-        let config = RtConfig::new(RATE, CHANNELS, block);
+        let config = HostConfig::new(RATE, CHANNELS, block);
         let (rt_link, mut ends) = link(config);
         let rt = RtCore::new(config, rt_link, Arc::new(Shared::default()));
         ends.take_msgs.push(TakeMsg::Begin { id: 1, frames: TAKE_FRAMES, placement: Placement::At(0) }).unwrap();

@@ -1,10 +1,13 @@
 //! Redance, the plugin: captures a region of a track in step with the host transport, renders a
 //! Dance Diffusion variation of it in the background and plays the take in place.
 //!
-//! Layers, from the host inwards: [`plugin`] (nice-plug lifecycle) → [`rt`] (the audio thread: capture,
-//! take playback; no allocation) → [`bridge`] (the thread boundary: rtrb rings, engine jobs) →
+//! Layers, from the host inwards: [`plugin`] (nice-plug lifecycle) drives [`rt`] (the audio thread:
+//! capture, take playback; no allocation) and [`bridge`] (the bridge thread: engine jobs, takes); the
+//! two meet only in [`boundary`] (host configuration, capture buffers, messages, rtrb rings), which
+//! imports nothing of this crate (`tests/imports.rs` checks that no import circle remains) →
 //! `redance_engine`. [`state`] keeps takes across save/load; [`unload`] keeps the library mapped.
 
+pub mod boundary;
 pub mod bridge;
 #[cfg(feature = "editor")]
 pub mod editor;

@@ -1,13 +1,13 @@
 //! The parameters, with ids that never change, and the per-block snapshot the audio thread uses.
 
-use crate::bridge::messages::RenderChoice;
+use crate::boundary::RenderChoice;
 use crate::rt::RtParams;
 use crate::shared::Shared;
 use crate::state::editor_layout::EditorLayout;
 use crate::state::{SavedStatus, SavedTakes};
 use nice_plug::prelude::*;
 use parking_lot::RwLock;
-use redance_engine::SamplerKind;
+use redance_engine::{ModeKind, SamplerKind};
 use std::sync::Arc;
 
 /// Longest capture, in bars (or seconds without a tempo).
@@ -59,6 +59,17 @@ pub enum ModeChoice {
     #[id = "generate"]
     #[name = "Generate"]
     Generate,
+}
+
+impl ModeChoice {
+    /// The engine's mode this choice stands for.
+    pub fn kind(self) -> ModeKind {
+        match self {
+            ModeChoice::Variation => ModeKind::Variation,
+            ModeChoice::Interpolate => ModeKind::Interpolation,
+            ModeChoice::Generate => ModeKind::Generation,
+        }
+    }
 }
 
 #[derive(Params)]
@@ -149,7 +160,7 @@ impl RedanceParams {
             steps: self.steps.value() as u32,
             sampler: self.sampler.value().kind(),
             seed: self.seed.value() as u64,
-            mode: self.mode.value(),
+            mode: self.mode.value().kind(),
             position: self.position.value(),
             auto_render: self.auto_render.value(),
         }
@@ -170,18 +181,4 @@ impl RedanceParams {
             choice: self.render_choice(),
         }
     }
-}
-
-/// The mode's name in file names and the manifest.
-pub fn mode_name(mode: ModeChoice) -> &'static str {
-    match mode {
-        ModeChoice::Variation => "variation",
-        ModeChoice::Interpolate => "interpolation",
-        ModeChoice::Generate => "generation",
-    }
-}
-
-/// The mode a saved name stands for (the inverse of [`mode_name`]).
-pub fn mode_from_name(name: &str) -> Option<ModeChoice> {
-    [ModeChoice::Variation, ModeChoice::Interpolate, ModeChoice::Generate].into_iter().find(|m| mode_name(*m) == name)
 }

@@ -2,9 +2,10 @@
 //! (`process`). Creating an instance is cheap: no thread, no model; the bridge thread starts at the
 //! first activation and the model loads on the engine's worker at the first render.
 
-use crate::bridge::{Bridge, BridgeConfig, Command};
+use crate::boundary::{BridgeCommand, HostConfig};
+use crate::bridge::{Bridge, BridgeConfig};
 use crate::params::RedanceParams;
-use crate::rt::{RtConfig, RtCore, TransportInfo};
+use crate::rt::{RtCore, TransportInfo};
 use crate::shared::Shared;
 use nice_plug::prelude::*;
 use std::num::NonZeroU32;
@@ -55,7 +56,7 @@ impl Redance {
     }
 
     /// Sends a request to the bridge (editor buttons); `false` before the first activation.
-    pub fn controller(&self, command: Command) -> bool {
+    pub fn controller(&self, command: BridgeCommand) -> bool {
         match &self.bridge {
             Some(b) => {
                 b.command(command);
@@ -73,7 +74,7 @@ impl Redance {
         });
         self.shared.engine_owner.store(bridge.owner(), std::sync::atomic::Ordering::Relaxed);
         *self.shared.commands.lock() = Some(bridge.sender());
-        let config = RtConfig::new(sample_rate, num_channels, max_block);
+        let config = HostConfig::new(sample_rate, num_channels, max_block);
         // The old core (and its rings) goes before the bridge gets the new ends.
         self.rt = None;
         let link = bridge.attach(config);

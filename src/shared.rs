@@ -1,7 +1,7 @@
 //! The per-instance state every thread may reach: the status, the saved-takes manifest and the
 //! host's track name.
 
-use crate::bridge::Command;
+use crate::boundary::BridgeCommand;
 use crate::status::Status;
 use parking_lot::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -19,5 +19,5 @@ pub struct Shared {
     /// cancel its jobs; set by the plugin when the bridge starts.
     pub engine_owner: AtomicU64,
     /// Reaches the bridge from non-audio threads (the editor's history); set when the bridge starts.
-    pub commands: Mutex<Option<crossbeam_channel::Sender<Command>>>,
+    pub commands: Mutex<Option<crossbeam_channel::Sender<BridgeCommand>>>,
 }

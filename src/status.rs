@@ -57,7 +57,7 @@ pub struct Status {
     /// Whether the current message reports an error.
     pub message_is_error: AtomicBool,
 
-    // --- For the editor (read by the editor only; see `mirror_transport` and `mirror_job`). ---
+    // --- For the editor (read by the editor only; see `rt`'s `mirror_transport` and `mirror_job`). ---
     /// The host transport as the last block saw it: playing, position (samples; valid when
     /// `transport_has_pos`), tempo (0: none) and quarter notes per bar; audio thread, every block.
     pub transport_playing: AtomicBool,
@@ -110,15 +110,6 @@ impl Status {
         *self.message.lock() = text.into();
         self.message_is_error.store(is_error, Ordering::Relaxed);
         self.message_seq.fetch_add(1, Ordering::Release);
-    }
-
-    /// Audio thread, once per block: plain stores for the editor's playhead and bar lines.
-    pub fn mirror_transport(&self, t: &crate::rt::TransportInfo) {
-        self.transport_playing.store(t.playing, Ordering::Relaxed);
-        self.transport_has_pos.store(t.pos_samples.is_some(), Ordering::Relaxed);
-        self.transport_pos_samples.store(t.pos_samples.unwrap_or(0), Ordering::Relaxed);
-        self.transport_tempo_bpm.store(t.tempo_bpm.unwrap_or(0.0) as f32, Ordering::Relaxed);
-        self.transport_bar_beats.store(t.bar_beats() as f32, Ordering::Relaxed);
     }
 
     /// Bridge, while a job runs: the engine's counters for the editor's progress bar.

@@ -158,7 +158,7 @@ fn a_take_picked_from_the_history_plays_and_is_saved_as_current() {
     let first = rig.manifest()["history"][0]["id"].as_u64().unwrap();
     assert_ne!(rig.manifest()["current"].as_u64(), Some(first));
 
-    rig.bridge.as_ref().unwrap().command(redance::bridge::Command::SelectTake(first));
+    rig.bridge.as_ref().unwrap().command(redance::boundary::BridgeCommand::SelectTake(first));
     let playing = format!("Playing take {first}");
     rig.pump_until("the pick", move |r| {
         r.status().message().contains(&playing) && r.manifest()["current"].as_u64() == Some(first)
@@ -170,7 +170,7 @@ fn a_take_picked_from_the_history_plays_and_is_saved_as_current() {
     for (i, s) in out[0].iter().enumerate() {
         assert!((s - signal(BAR + i as i64, 0)).abs() < 1e-4, "frame {i}");
     }
-    rig.bridge.as_ref().unwrap().command(redance::bridge::Command::SelectTake(999));
+    rig.bridge.as_ref().unwrap().command(redance::boundary::BridgeCommand::SelectTake(999));
     rig.pump_until("the refusal", |r| r.status().message().contains("no longer in the history"));
 }
 

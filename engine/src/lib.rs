@@ -20,7 +20,7 @@ pub mod worker;
 
 pub use audio::Audio;
 pub use error::{EngineError, Result};
-pub use job::{JobSpec, Mode, RenderSettings, StrengthCurve};
+pub use job::{JobSpec, Mode, ModeKind, RenderSettings, StrengthCurve};
 pub use model::{ModelInfo, ModelSource, PrecisionChoice, ProviderChoice};
 pub use sampler::SamplerKind;
 pub use worker::{Engine, EngineConfig, JobEvent, JobHandle};

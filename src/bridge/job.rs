@@ -1,9 +1,8 @@
 //! From a capture to an engine job: the source audio, the strength curve spread over it, the
 //! settings and the mode.
 
-use super::messages::{CaptureBuf, RenderChoice, STRENGTH_STRIDE_FRAMES};
-use crate::params::ModeChoice;
-use redance_engine::{Audio, JobSpec, Mode, RenderSettings, StrengthCurve};
+use crate::boundary::{CaptureBuf, RenderChoice, STRENGTH_STRIDE_FRAMES};
+use redance_engine::{Audio, JobSpec, Mode, ModeKind, RenderSettings, StrengthCurve};
 use std::sync::Arc;
 
 /// A captured source, as the bridge keeps it.
@@ -50,9 +49,9 @@ pub fn spread(points: &[f32], frames: usize) -> Vec<f32> {
 pub fn spec(source: &Source, choice: &RenderChoice, previous: Option<Arc<Audio>>) -> (JobSpec, Option<&'static str>) {
     let mut note = None;
     let mode = match choice.mode {
-        ModeChoice::Variation => Mode::Variation,
-        ModeChoice::Generate => Mode::Generation,
-        ModeChoice::Interpolate => match previous {
+        ModeKind::Variation => Mode::Variation,
+        ModeKind::Generation => Mode::Generation,
+        ModeKind::Interpolation => match previous {
             Some(other) => Mode::Interpolation { other, position: choice.position.clamp(0.0, 1.0) as f64 },
             None => {
                 note = Some("no previous take to interpolate with: rendering a variation");

@@ -5,62 +5,18 @@
 //! the thread and frees its buffers.
 
 mod job;
-pub mod messages;
 mod outbox;
 mod pending;
 mod worker;
 
-use crate::rt::RtConfig;
+use crate::boundary::{BridgeCommand, HostConfig, RtLink, link};
 use crate::shared::Shared;
 use crossbeam_channel::{Sender, unbounded};
-use messages::{CaptureBuf, TakeMsg, ToBridge};
 use redance_engine::Engine;
-use rtrb::{Consumer, Producer, RingBuffer};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-
-/// Capture buffers per activation: one filling, one with the bridge.
-pub const CAPTURE_POOL: usize = 2;
-/// Queue lengths for small messages.
-const MSG_QUEUE: usize = 64;
-/// The take's sample ring holds this many seconds.
-const SAMPLE_RING_SECONDS: f32 = 1.0;
-
-/// The audio thread's ends of the rings.
-pub struct RtLink {
-    pub to_bridge: Producer<ToBridge>,
-    pub free_bufs: Consumer<Box<CaptureBuf>>,
-    pub take_msgs: Consumer<TakeMsg>,
-    pub take_samples: Consumer<f32>,
-}
-
-/// The bridge's ends, for one activation.
-pub struct BridgeEnds {
-    pub config: RtConfig,
-    pub from_rt: Consumer<ToBridge>,
-    pub free_bufs: Producer<Box<CaptureBuf>>,
-    pub take_msgs: Producer<TakeMsg>,
-    pub take_samples: Producer<f32>,
-}
-
-/// Builds the rings and the capture pool for `config` (allocates: call from `activate`).
-pub fn link(config: RtConfig) -> (RtLink, BridgeEnds) {
-    let (to_bridge, from_rt) = RingBuffer::new(MSG_QUEUE);
-    let (mut free_tx, free_rx) = RingBuffer::new(CAPTURE_POOL);
-    for _ in 0..CAPTURE_POOL {
-        let buf = CaptureBuf::new(config.num_channels, config.max_capture_frames, config.sample_rate as u32);
-        free_tx.push(buf).expect("the pool ring holds the pool");
-    }
-    let (msg_tx, msg_rx) = RingBuffer::new(MSG_QUEUE);
-    let ring = ((config.sample_rate * SAMPLE_RING_SECONDS) as usize).max(8192) * config.num_channels;
-    let (sample_tx, sample_rx) = RingBuffer::new(ring);
-    (
-        RtLink { to_bridge, free_bufs: free_rx, take_msgs: msg_rx, take_samples: sample_rx },
-        BridgeEnds { config, from_rt, free_bufs: free_tx, take_msgs: msg_tx, take_samples: sample_tx },
-    )
-}
 
 /// Where the bridge runs jobs and keeps files.
 #[derive(Clone)]
@@ -85,23 +41,11 @@ impl BridgeConfig {
     }
 }
 
-/// Requests from non-audio threads (plugin, editor, tests).
-pub enum Command {
-    Attach(Box<BridgeEnds>),
-    Detach,
-    Render(messages::RenderChoice),
-    Keep,
-    Export,
-    /// Play this take of the history instead of the current one (the editor's history list).
-    SelectTake(u64),
-    Shutdown,
-}
-
 /// Owner ids for the engine: one per instance in the process.
 static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
 
 pub struct Bridge {
-    tx: Sender<Command>,
+    tx: Sender<BridgeCommand>,
     thread: Option<JoinHandle<()>>,
     engine: &'static Engine,
     owner: u64,
@@ -125,22 +69,22 @@ impl Bridge {
     }
 
     /// New rings for a new activation; the old ones are dropped by the bridge.
-    pub fn attach(&self, config: RtConfig) -> RtLink {
+    pub fn attach(&self, config: HostConfig) -> RtLink {
         let (rt, ends) = link(config);
-        let _ = self.tx.send(Command::Attach(Box::new(ends)));
+        let _ = self.tx.send(BridgeCommand::Attach(Box::new(ends)));
         rt
     }
 
     pub fn detach(&self) {
-        let _ = self.tx.send(Command::Detach);
+        let _ = self.tx.send(BridgeCommand::Detach);
     }
 
-    pub fn command(&self, command: Command) {
+    pub fn command(&self, command: BridgeCommand) {
         let _ = self.tx.send(command);
     }
 
     /// A sender for non-audio threads (the editor) to reach this bridge.
-    pub fn sender(&self) -> Sender<Command> {
+    pub fn sender(&self) -> Sender<BridgeCommand> {
         self.tx.clone()
     }
 }
@@ -148,7 +92,7 @@ impl Bridge {
 impl Drop for Bridge {
     fn drop(&mut self) {
         self.engine.cancel_owner(self.owner);
-        let _ = self.tx.send(Command::Shutdown);
+        let _ = self.tx.send(BridgeCommand::Shutdown);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

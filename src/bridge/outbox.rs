@@ -1,8 +1,7 @@
 //! Take audio on its way to the audio thread: messages and frames queued on the bridge, pushed into
 //! the rings as far as they have room. The bridge allocates here; the audio thread never does.
 
-use super::BridgeEnds;
-use super::messages::{Placement, TakeMsg};
+use crate::boundary::{BridgeEnds, Placement, TakeMsg};
 use redance_engine::Audio;
 use std::collections::VecDeque;
 

@@ -3,9 +3,10 @@
 //! read back into a source and settings when the project reopens, so the capture is rendered again.
 
 use super::job::Source;
-use super::messages::RenderChoice;
+use crate::boundary::RenderChoice;
 use crate::state::files;
 use crate::state::manifest::{PendingEntry, SourceEntry};
+use redance_engine::ModeKind;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use std::sync::Arc;
 pub fn entry(source: SourceEntry, choice: &RenderChoice) -> PendingEntry {
     PendingEntry {
         source,
-        mode: crate::params::mode_name(choice.mode).into(),
+        mode: choice.mode.name().into(),
         seed: choice.seed,
         steps: choice.steps,
         sampler: choice.sampler.name().into(),
@@ -44,7 +45,7 @@ fn check(entry: &PendingEntry) -> Result<(), String> {
 }
 
 fn settings(audio: Arc<redance_engine::Audio>, entry: &PendingEntry) -> Result<(Source, RenderChoice), String> {
-    let mode = crate::params::mode_from_name(&entry.mode).ok_or_else(|| format!("unknown mode '{}'", entry.mode))?;
+    let mode = ModeKind::from_name(&entry.mode).ok_or_else(|| format!("unknown mode '{}'", entry.mode))?;
     let sampler = entry.sampler.parse().map_err(|_| format!("unknown sampler '{}'", entry.sampler))?;
     let source = Source {
         audio,

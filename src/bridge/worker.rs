@@ -2,16 +2,16 @@
 //! the rings, keeps the history and the manifest. Polls rather than being woken, so the audio thread
 //! never makes a system call to reach it.
 
+use super::BridgeConfig;
 use super::job::{self, Source};
-use super::messages::{Placement, RenderChoice, ToBridge};
 use super::outbox::Outbox;
 use super::pending;
-use super::{BridgeConfig, BridgeEnds, Command};
+use crate::boundary::{BridgeCommand, BridgeEnds, MAX_CAPTURE_SECONDS, Placement, RenderChoice, ToBridge};
 use crate::shared::Shared;
 use crate::state::manifest::{FileRef, Manifest, SourceEntry, TakeEntry};
 use crate::state::{export, files};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use redance_engine::{Audio, JobEvent, JobHandle};
+use redance_engine::{Audio, JobEvent, JobHandle, ModeKind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -74,7 +74,7 @@ impl Worker {
         }
     }
 
-    pub fn run(mut self, rx: Receiver<Command>) {
+    pub fn run(mut self, rx: Receiver<BridgeCommand>) {
         loop {
             let busy = self.job.is_some() || !self.outbox.is_empty();
             match rx.recv_timeout(if busy { POLL_BUSY } else { POLL_IDLE }) {
@@ -111,18 +111,18 @@ impl Worker {
     }
 
     /// Returns `false` on shutdown.
-    fn command(&mut self, cmd: Command) -> bool {
+    fn command(&mut self, cmd: BridgeCommand) -> bool {
         match cmd {
-            Command::Attach(ends) => self.attach(*ends),
-            Command::Detach => {
+            BridgeCommand::Attach(ends) => self.attach(*ends),
+            BridgeCommand::Detach => {
                 self.ends = None;
                 self.outbox.clear();
             }
-            Command::Render(choice) => self.render(choice),
-            Command::Keep => self.keep(),
-            Command::Export => self.export(),
-            Command::SelectTake(id) => self.select_take(id),
-            Command::Shutdown => return false,
+            BridgeCommand::Render(choice) => self.render(choice),
+            BridgeCommand::Keep => self.keep(),
+            BridgeCommand::Export => self.export(),
+            BridgeCommand::SelectTake(id) => self.select_take(id),
+            BridgeCommand::Shutdown => return false,
         }
         true
     }
@@ -225,11 +225,7 @@ impl Worker {
             self.manifest.source = Some(entry);
             self.publish();
         });
-        let cut = if truncated {
-            format!(" (cut to the {} s maximum)", crate::rt::MAX_CAPTURE_SECONDS)
-        } else {
-            String::new()
-        };
+        let cut = if truncated { format!(" (cut to the {} s maximum)", MAX_CAPTURE_SECONDS) } else { String::new() };
         if choice.auto_render {
             self.render(choice);
             if !cut.is_empty() {
@@ -426,11 +422,11 @@ impl Worker {
             file: take_file,
             source_sha256: source_file.sha256,
             start_pos: job.source.start_pos,
-            mode: crate::params::mode_name(job.choice.mode).into(),
+            mode: job.choice.mode.name().into(),
             seed: job.choice.seed,
             steps: job.choice.steps,
             sampler: job.choice.sampler.name().into(),
-            strength: if job.choice.mode == crate::params::ModeChoice::Generate { 1.0 } else { strength },
+            strength: if job.choice.mode == ModeKind::Generation { 1.0 } else { strength },
             kept: false,
         });
         self.manifest.current = Some(job.take_id);

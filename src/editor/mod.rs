@@ -557,7 +557,7 @@ impl App {
                     if let Some(history::Pick::Audition(id)) = history::show(ui, history, current, can_pick) {
                         // The bridge loads the file and streams it: nothing here waits.
                         if let Some(tx) = self.inputs.shared.commands.lock().as_ref() {
-                            let _ = tx.send(crate::bridge::Command::SelectTake(id));
+                            let _ = tx.send(crate::boundary::BridgeCommand::SelectTake(id));
                         }
                     }
                     ui.add_space(8.0);

@@ -3,7 +3,7 @@
 //! buffers come from the pool filled in `activate`.
 
 use super::transport::TransportInfo;
-use crate::bridge::messages::{CaptureBuf, RenderChoice, STRENGTH_STRIDE_FRAMES, ToBridge};
+use crate::boundary::{CaptureBuf, RenderChoice, STRENGTH_STRIDE_FRAMES, ToBridge};
 use crate::status::{CapturePhase, Status};
 use rtrb::{Consumer, Producer};
 

@@ -6,46 +6,29 @@ mod capture;
 mod take;
 mod transport;
 
-pub use crate::bridge::messages::RenderChoice;
 pub use transport::TransportInfo;
 
-use crate::bridge::RtLink;
-use crate::bridge::messages::ToBridge;
+use crate::boundary::{HostConfig, RenderChoice, RtLink, ToBridge};
 use crate::shared::Shared;
-use crate::status::Audition;
+use crate::status::{Audition, Status};
 use capture::{Capture, CaptureInput};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use take::Take;
 
-/// The longest capture, in seconds at the host rate: 16 bars of 4/4 at 80 BPM, 32 at 160. Every
-/// instance holds three buffers of this length (two captures, one take) per channel.
-pub const MAX_CAPTURE_SECONDS: f32 = 48.0;
-
 /// An offline bounce waits at most this long without any take audio arriving.
 pub const OFFLINE_WAIT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// What the host gave `activate`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RtConfig {
-    pub sample_rate: f32,
-    pub num_channels: usize,
-    pub max_block: usize,
-    pub max_capture_frames: usize,
-}
+/// Take frames read from the ring per block, as a multiple of the block's frames: a finished render
+/// catches up at 8× real time…
+const DRAIN_BLOCKS: usize = 8;
+/// …and at least this many frames per block (small blocks), still a bounded copy.
+const MIN_DRAIN_FRAMES: usize = 4096;
 
-impl RtConfig {
-    pub fn new(sample_rate: f32, num_channels: usize, max_block: usize) -> Self {
-        let max_capture_frames = (MAX_CAPTURE_SECONDS * sample_rate).ceil() as usize;
-        Self { sample_rate, num_channels: num_channels.max(1), max_block: max_block.max(1), max_capture_frames }
-    }
-
-    /// Take frames read from the ring per block: at least 8× real time, so a finished render
-    /// catches up quickly, at most a bounded copy per block.
-    fn drain_budget(&self, n: usize) -> usize {
-        (8 * n).max(4096)
-    }
+/// Take frames read from the ring in a block of `n` frames.
+fn drain_budget(n: usize) -> usize {
+    (DRAIN_BLOCKS * n).max(MIN_DRAIN_FRAMES)
 }
 
 /// The parameters for one block, read by `process()` (plain loads).
@@ -90,7 +73,7 @@ struct Triggers {
 }
 
 pub struct RtCore {
-    config: RtConfig,
+    config: HostConfig,
     capture: Capture,
     take: Take,
     link: RtLink,
@@ -104,7 +87,7 @@ pub struct RtCore {
 
 impl RtCore {
     /// Allocates every buffer (not on the audio thread).
-    pub fn new(config: RtConfig, link: RtLink, shared: Arc<Shared>) -> Self {
+    pub fn new(config: HostConfig, link: RtLink, shared: Arc<Shared>) -> Self {
         Self {
             capture: Capture::new(config.sample_rate),
             take: Take::new(config.num_channels, config.max_capture_frames),
@@ -116,7 +99,7 @@ impl RtCore {
         }
     }
 
-    pub fn config(&self) -> &RtConfig {
+    pub fn config(&self) -> &HostConfig {
         &self.config
     }
 
@@ -152,14 +135,14 @@ impl RtCore {
         };
         self.capture.process(&input, &mut self.link.free_bufs, &mut self.link.to_bridge, &self.shared.status);
 
-        let budget = self.config.drain_budget(n);
+        let budget = drain_budget(n);
         self.take.drain(&mut self.link.take_msgs, &mut self.link.take_samples, budget, &self.shared.status);
         if offline {
             self.wait_for_take(n, transport, params.looping);
         }
         let mix = if params.mix.is_finite() { params.mix.clamp(0.0, 1.0) } else { 1.0 };
         let status = &self.shared.status;
-        status.mirror_transport(transport);
+        mirror_transport(status, transport);
         // The editor's A/B: the source alone (dry), the take alone at the source's loudness, or Mix.
         match status.audition() {
             Audition::Normal => self.take.play(io, transport, mix, params.looping, 1.0),
@@ -226,4 +209,13 @@ impl RtCore {
             self.shared.status.requests_sent.fetch_add(1, Ordering::Release);
         }
     }
+}
+
+/// Audio thread, once per block: plain stores of the transport for the editor's playhead and bar lines.
+fn mirror_transport(status: &Status, t: &TransportInfo) {
+    status.transport_playing.store(t.playing, Ordering::Relaxed);
+    status.transport_has_pos.store(t.pos_samples.is_some(), Ordering::Relaxed);
+    status.transport_pos_samples.store(t.pos_samples.unwrap_or(0), Ordering::Relaxed);
+    status.transport_tempo_bpm.store(t.tempo_bpm.unwrap_or(0.0) as f32, Ordering::Relaxed);
+    status.transport_bar_beats.store(t.bar_beats() as f32, Ordering::Relaxed);
 }

@@ -5,7 +5,7 @@
 //! buffer past the new one's frames, keeps playing, so a re-render never leaves dry holes in a loop.
 
 use super::transport::TransportInfo;
-use crate::bridge::messages::{Placement, TakeMsg, prefault};
+use crate::boundary::{Placement, TakeMsg, prefault};
 use crate::status::Status;
 use rtrb::Consumer;
 use std::sync::atomic::Ordering;

@@ -3,8 +3,9 @@
 #![allow(clippy::needless_range_loop)] // channels are indexed alongside other per-channel data
 #![allow(dead_code)]
 
+use redance::boundary::HostConfig;
 use redance::bridge::{Bridge, BridgeConfig};
-use redance::rt::{RtConfig, RtCore, RtParams, TransportInfo};
+use redance::rt::{RtCore, RtParams, TransportInfo};
 use redance::shared::Shared;
 use redance_engine::denoiser::{Denoiser, fake};
 use redance_engine::model::ModelInfo;
@@ -123,7 +124,7 @@ impl Rig {
         let shared = Arc::new(Shared::default());
         let config = BridgeConfig { engine, data_dir: data_dir.clone(), export_dir: data_dir.join("exports") };
         let bridge = Bridge::spawn(config, shared.clone());
-        let rt_config = RtConfig::new(RATE, channels, max_block);
+        let rt_config = HostConfig::new(RATE, channels, max_block);
         let link = bridge.attach(rt_config);
         let rt = RtCore::new(rt_config, link, shared.clone());
         let params = RtParams { strength: 0.0, ..RtParams::default() };
@@ -142,7 +143,7 @@ impl Rig {
 
     /// Re-activation at another rate: new core, new rings, same bridge.
     pub fn reactivate(&mut self, rate: f32, max_block: usize) {
-        let config = RtConfig::new(rate, self.channels, max_block);
+        let config = HostConfig::new(rate, self.channels, max_block);
         let link = self.bridge.as_ref().unwrap().attach(config);
         self.rt = RtCore::new(config, link, self.shared.clone());
         self.io = vec![vec![0.0; max_block]; self.channels];

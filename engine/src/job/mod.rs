@@ -7,5 +7,5 @@ mod spec;
 mod strength;
 
 pub use render::{RenderObserver, render};
-pub use spec::{JobSpec, Mode, RenderSettings};
+pub use spec::{JobSpec, Mode, ModeKind, RenderSettings};
 pub use strength::StrengthCurve;

@@ -18,12 +18,49 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn name(&self) -> &'static str {
+    /// Which mode, without its data.
+    pub fn kind(&self) -> ModeKind {
         match self {
-            Mode::Variation => "variation",
-            Mode::Interpolation { .. } => "interpolation",
-            Mode::Generation => "generation",
+            Mode::Variation => ModeKind::Variation,
+            Mode::Interpolation { .. } => ModeKind::Interpolation,
+            Mode::Generation => ModeKind::Generation,
         }
+    }
+
+    /// The mode's name in file names and saved takes.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+}
+
+/// A [`Mode`] without its data: `Copy`, so it can cross a real-time thread boundary in a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModeKind {
+    /// See [`Mode::Variation`].
+    #[default]
+    Variation,
+    /// See [`Mode::Interpolation`].
+    Interpolation,
+    /// See [`Mode::Generation`].
+    Generation,
+}
+
+impl ModeKind {
+    /// Every mode, in the order a menu lists them.
+    pub const ALL: [ModeKind; 3] = [ModeKind::Variation, ModeKind::Interpolation, ModeKind::Generation];
+
+    /// The mode's name in file names and saved takes; the only place these names are written.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModeKind::Variation => "variation",
+            ModeKind::Interpolation => "interpolation",
+            ModeKind::Generation => "generation",
+        }
+    }
+
+    /// The mode a saved name stands for (the inverse of [`ModeKind::name`]).
+    pub fn from_name(name: &str) -> Option<ModeKind> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
     }
 }
 

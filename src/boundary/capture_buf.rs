@@ -1,35 +1,13 @@
-//! What crosses the thread boundary. Everything the audio thread sends or receives is either `Copy`
-//! or a pre-allocated `Box` that only moves: pushing and popping never allocates.
+//! The capture buffer: sized in `activate` for the longest capture, filled by the audio thread, read
+//! and handed back by the bridge. Only the `Box` moves between threads: nothing is allocated there.
 
-use crate::params::ModeChoice;
-use redance_engine::SamplerKind;
-
-/// The render settings as they stood when a capture completed or a render was asked for.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RenderChoice {
-    pub steps: u32,
-    pub sampler: SamplerKind,
-    pub seed: u64,
-    pub mode: ModeChoice,
-    pub position: f32,
-    pub auto_render: bool,
-}
-
-impl Default for RenderChoice {
-    fn default() -> Self {
-        Self {
-            steps: 30,
-            sampler: SamplerKind::Ddim,
-            seed: 0,
-            mode: ModeChoice::Variation,
-            position: 0.5,
-            auto_render: true,
-        }
-    }
-}
+use super::messages::RenderChoice;
 
 /// Strength is recorded once every this many captured frames.
 pub const STRENGTH_STRIDE_FRAMES: usize = 256;
+
+/// `f32`s in a 4 KiB memory page: [`prefault`] writes one of each.
+const PAGE_FLOATS: usize = 4096 / std::mem::size_of::<f32>();
 
 /// A capture buffer from the pool: sized in `activate` for the longest capture, filled by the audio
 /// thread, read and handed back by the bridge.
@@ -41,6 +19,7 @@ pub struct CaptureBuf {
     pub frames: usize,
     /// Strength at frames 0, STRIDE, 2·STRIDE…; `[..num_points]` valid; audio thread.
     pub strength: Vec<f32>,
+    /// Valid points in `strength`; audio thread.
     pub num_points: usize,
     /// Host rate at capture; set in `activate`.
     pub sample_rate: u32,
@@ -72,6 +51,7 @@ impl CaptureBuf {
         })
     }
 
+    /// The longest capture this buffer holds, in frames.
     pub fn max_frames(&self) -> usize {
         self.channels.first().map_or(0, Vec::len)
     }
@@ -79,39 +59,8 @@ impl CaptureBuf {
 
 /// Writes one value a page: `vec![0.0; n]` comes from calloc, whose pages the kernel maps lazily.
 pub fn prefault(v: &mut [f32]) {
-    for i in (0..v.len()).step_by(1024) {
+    for i in (0..v.len()).step_by(PAGE_FLOATS) {
         // SAFETY: `i < v.len()`; a volatile write cannot be elided as a store of a known zero.
         unsafe { std::ptr::write_volatile(v.as_mut_ptr().add(i), 0.0) };
     }
-}
-
-/// Audio thread → bridge.
-#[derive(Debug)]
-pub enum ToBridge {
-    /// A completed capture; the bridge copies it out and returns the buffer to the pool.
-    Captured(Box<CaptureBuf>),
-    /// Render the current source again with these settings.
-    Render(RenderChoice),
-    Keep,
-    Export,
-}
-
-/// Where a take plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placement {
-    /// At this timeline position (samples at the current rate), when the transport crosses it.
-    At(i64),
-    /// As soon as audio arrives (captured without a transport).
-    Free,
-}
-
-/// Bridge → audio thread, in order. Sample data travels in a separate `f32` ring, interleaved.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TakeMsg {
-    /// A new take replaces the old one: `frames` long, placed so.
-    Begin { id: u64, frames: usize, placement: Placement },
-    /// The next `frames` frames of the take are in the sample ring (pushed before this message).
-    Frames { frames: usize },
-    /// No more audio for this take (finished, failed or cancelled).
-    End,
 }
