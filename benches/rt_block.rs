@@ -5,6 +5,7 @@
 //! Run: `cargo bench -p redance --bench rt_block`.
 
 use redance::boundary::{HostConfig, Placement, TakeMsg, ToBridge, link};
+use redance::params::RedanceParams;
 use redance::rt::{RtCore, RtParams, TransportInfo};
 use redance::shared::Shared;
 use std::hint::black_box;
@@ -40,7 +41,7 @@ impl Bench {
         let (rt_link, mut ends) = link(config);
         let rt = RtCore::new(config, rt_link, Arc::new(Shared::default()));
         ends.take_msgs.push(TakeMsg::Begin { id: 1, frames: TAKE_FRAMES, placement: Placement::At(0) }).unwrap();
-        let params = RtParams { mix: 0.5, length: 32, start_on_bar: false, ..RtParams::default() };
+        let params = RtParams { mix: 0.5, length: 32, start_on_bar: false, ..RedanceParams::default_rt_params() };
         let mut b = Bench { rt, ends, io: vec![vec![0.1; block]; CHANNELS], pos: 0, params };
         // Fill the take through the ring, as the bridge would.
         let mut sent = 0;
@@ -69,7 +70,7 @@ impl Bench {
         self.pos = (self.pos + n as i64) % TAKE_FRAMES as i64;
         // Hand finished captures back at once, as the bridge does.
         while let Ok(msg) = self.ends.from_rt.pop() {
-            if let ToBridge::Captured(buf) = msg {
+            if let ToBridge::Captured { buf, .. } = msg {
                 let _ = self.ends.free_bufs.push(buf);
             }
         }

@@ -166,6 +166,12 @@ impl RedanceParams {
         }
     }
 
+    /// The per-block snapshot of a fresh instance: every parameter at the default declared in
+    /// [`RedanceParams::new`], the only place the plugin's defaults are written (tests, benchmarks).
+    pub fn default_rt_params() -> RtParams {
+        RedanceParams::new(Arc::default()).rt_params()
+    }
+
     /// The per-block snapshot for the audio thread: plain loads, no allocation.
     pub fn rt_params(&self) -> RtParams {
         RtParams {

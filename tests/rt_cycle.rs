@@ -314,7 +314,13 @@ fn a_long_capture_renders_and_plays_in_place() {
         mode: redance_engine::Mode::Variation,
         source: std::sync::Arc::new(source),
         strength: redance_engine::StrengthCurve::constant(0.5),
-        settings: redance_engine::RenderSettings { steps: 2, seed: 9, ..Default::default() },
+        // The settings the plugin rendered with: its own defaults, with these steps and seed.
+        settings: redance_engine::RenderSettings {
+            steps: rig.params.choice.steps,
+            sampler: rig.params.choice.sampler,
+            seed: rig.params.choice.seed,
+            ..Default::default()
+        },
         noise: None,
     };
     let mut windows = Quiet(0);

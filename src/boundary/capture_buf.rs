@@ -1,8 +1,6 @@
 //! The capture buffer: sized in `activate` for the longest capture, filled by the audio thread, read
 //! and handed back by the bridge. Only the `Box` moves between threads: nothing is allocated there.
 
-use super::messages::RenderChoice;
-
 /// Strength is recorded once every this many captured frames.
 pub const STRENGTH_STRIDE_FRAMES: usize = 256;
 
@@ -27,8 +25,6 @@ pub struct CaptureBuf {
     pub start_pos: Option<i64>,
     /// The capture was cut to `max_frames`.
     pub truncated: bool,
-    /// Settings at completion; audio thread.
-    pub choice: RenderChoice,
 }
 
 impl CaptureBuf {
@@ -47,7 +43,6 @@ impl CaptureBuf {
             sample_rate,
             start_pos: None,
             truncated: false,
-            choice: RenderChoice::default(),
         })
     }
 

@@ -6,7 +6,8 @@ use super::capture_buf::CaptureBuf;
 use super::rings::BridgeEnds;
 use redance_engine::{ModeKind, SamplerKind};
 
-/// The render settings as they stood when a capture completed or a render was asked for.
+/// The render settings as they stood when a capture completed or a render was asked for. No
+/// `Default`: the defaults are the parameters' (`params.rs`), read through the parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RenderChoice {
     /// Diffusion steps (model calls per window, for most samplers).
@@ -23,24 +24,16 @@ pub struct RenderChoice {
     pub auto_render: bool,
 }
 
-impl Default for RenderChoice {
-    fn default() -> Self {
-        Self {
-            steps: 30,
-            sampler: SamplerKind::Ddim,
-            seed: 0,
-            mode: ModeKind::Variation,
-            position: 0.5,
-            auto_render: true,
-        }
-    }
-}
-
 /// Audio thread → bridge.
 #[derive(Debug)]
 pub enum ToBridge {
     /// A completed capture; the bridge copies it out and returns the buffer to the pool.
-    Captured(Box<CaptureBuf>),
+    Captured {
+        /// The pool buffer holding the capture.
+        buf: Box<CaptureBuf>,
+        /// The render settings when it completed.
+        choice: RenderChoice,
+    },
     /// Render the current source again with these settings.
     Render(RenderChoice),
     /// Keep the current take (a rising edge of the Keep parameter).

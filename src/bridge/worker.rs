@@ -191,9 +191,9 @@ impl Worker {
         }
         for msg in msgs {
             match msg {
-                ToBridge::Captured(buf) => {
+                ToBridge::Captured { buf, choice } => {
                     let source = Source::from_capture(&buf);
-                    let (choice, truncated) = (buf.choice, buf.truncated);
+                    let truncated = buf.truncated;
                     if let Some(ends) = self.ends.as_mut() {
                         // Back to the pool; a buffer from an older activation is just dropped.
                         if buf.max_frames() == ends.config.max_capture_frames

@@ -20,8 +20,8 @@ enum Phase {
 pub struct Capture {
     /// The buffer being filled, taken from the pool when capture starts; audio thread.
     buf: Option<Box<CaptureBuf>>,
-    /// A full buffer the bridge's queue had no room for; retried each block.
-    outgoing: Option<Box<CaptureBuf>>,
+    /// A completed capture the bridge's queue had no room for; retried each block.
+    outgoing: Option<ToBridge>,
     phase: Phase,
     sample_rate: f32,
 }
@@ -120,10 +120,9 @@ impl Capture {
             buf.frames += count;
             status.capture_frames_done.store(buf.frames, std::sync::atomic::Ordering::Relaxed);
             if buf.frames >= target {
-                let mut full = self.buf.take().expect("capturing has a buffer");
-                full.choice = input.choice;
+                let full = self.buf.take().expect("capturing has a buffer");
                 self.phase = Phase::Idle;
-                self.outgoing = Some(full);
+                self.outgoing = Some(ToBridge::Captured { buf: full, choice: input.choice });
                 completed |= self.flush_outgoing(to_bridge, status);
             }
         }
@@ -136,18 +135,17 @@ impl Capture {
     }
 
     fn flush_outgoing(&mut self, to_bridge: &mut Producer<ToBridge>, status: &Status) -> bool {
-        let Some(buf) = self.outgoing.take() else { return false };
-        match to_bridge.push(ToBridge::Captured(buf)) {
+        let Some(msg) = self.outgoing.take() else { return false };
+        match to_bridge.push(msg) {
             Ok(()) => {
                 status.requests_sent.fetch_add(1, std::sync::atomic::Ordering::Release);
                 status.captures_completed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 true
             }
-            Err(rtrb::PushError::Full(ToBridge::Captured(buf))) => {
-                self.outgoing = Some(buf);
+            Err(rtrb::PushError::Full(msg)) => {
+                self.outgoing = Some(msg);
                 false
             }
-            Err(rtrb::PushError::Full(_)) => unreachable!("pushed a capture"),
         }
     }
 }

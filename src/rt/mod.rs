@@ -31,36 +31,30 @@ fn drain_budget(n: usize) -> usize {
     (DRAIN_BLOCKS * n).max(MIN_DRAIN_FRAMES)
 }
 
-/// The parameters for one block, read by `process()` (plain loads).
+/// The parameters for one block, read by `process()` (plain loads). No `Default` here: the defaults
+/// are the parameters' (`RedanceParams::default_rt_params`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RtParams {
+    /// The Capture parameter (a rising edge arms a capture).
     pub capture: bool,
+    /// Capture length: bars at the host tempo, seconds without one.
     pub length: u32,
+    /// Start on the next bar line (otherwise at once).
     pub start_on_bar: bool,
+    /// Denoise strength, recorded along the capture.
     pub strength: f32,
+    /// Take over input: 1 replaces the input, 0 is dry.
     pub mix: f32,
+    /// Play the take on the bar grid instead of in place.
     pub looping: bool,
+    /// The Render, Keep and Export parameters (rising edges trigger them).
     pub render: bool,
+    /// See `render`.
     pub keep: bool,
+    /// See `render`.
     pub export: bool,
+    /// The render settings as they stand.
     pub choice: RenderChoice,
-}
-
-impl Default for RtParams {
-    fn default() -> Self {
-        Self {
-            capture: false,
-            length: 4,
-            start_on_bar: true,
-            strength: 0.5,
-            mix: 1.0,
-            looping: false,
-            render: false,
-            keep: false,
-            export: false,
-            choice: RenderChoice::default(),
-        }
-    }
 }
 
 /// Trigger parameters of the previous block, for edge detection.

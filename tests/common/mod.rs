@@ -5,6 +5,7 @@
 
 use redance::boundary::HostConfig;
 use redance::bridge::{Bridge, BridgeConfig};
+use redance::params::RedanceParams;
 use redance::rt::{RtCore, RtParams, TransportInfo};
 use redance::shared::Shared;
 use redance_engine::denoiser::{Denoiser, fake};
@@ -127,7 +128,7 @@ impl Rig {
         let rt_config = HostConfig::new(RATE, channels, max_block);
         let link = bridge.attach(rt_config);
         let rt = RtCore::new(rt_config, link, shared.clone());
-        let params = RtParams { strength: 0.0, ..RtParams::default() };
+        let params = RtParams { strength: 0.0, ..RedanceParams::default_rt_params() };
         Rig {
             shared,
             bridge: Some(bridge),
