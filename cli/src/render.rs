@@ -56,9 +56,9 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
             Ok(JobEvent::Finished { audio, seconds, realtime_factor, device }) => {
                 break (audio, seconds, realtime_factor, device);
             }
-            Ok(JobEvent::Failed(msg)) => {
+            Ok(JobEvent::Failed(e)) => {
                 bar.finish_and_clear();
-                return Err(EngineError::Failed(msg));
+                return Err(e);
             }
             Ok(JobEvent::Cancelled) => {
                 bar.finish_and_clear();
@@ -67,7 +67,7 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
             Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {}
             Err(_) => {
                 bar.finish_and_clear();
-                return Err(EngineError::Internal("the engine stopped".into()));
+                return Err(EngineError::Stopped);
             }
         }
         bar.set_position(job.progress.calls_done.load(std::sync::atomic::Ordering::Relaxed) as u64);

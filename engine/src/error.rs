@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error(
         "ONNX Runtime library not found (looked for {searched}). Run `cargo xtask fetch-ort`, set ORT_DYLIB_PATH, or pass --ort PATH"
@@ -27,11 +27,11 @@ pub enum EngineError {
     AudioFile { path: PathBuf, reason: String },
     #[error("resampling failed: {0}")]
     Resample(String),
-    /// A job that failed on the worker; the message is already in plain words.
-    #[error("{0}")]
-    Failed(String),
     #[error("render cancelled")]
     Cancelled,
+    /// The engine's worker thread is gone.
+    #[error("the render engine has stopped")]
+    Stopped,
     #[error("internal error in the render: {0}")]
     Internal(String),
 }

@@ -6,6 +6,7 @@
 //! window by window. [`worker::Engine`] runs jobs on a background thread, shared by the process.
 
 pub mod audio;
+pub mod backend;
 pub mod denoiser;
 pub mod error;
 pub mod job;

@@ -3,10 +3,10 @@
 
 mod common;
 
+use redance_engine::backend::Backend;
 use redance_engine::denoiser::fake::Zero;
 use redance_engine::metrics::{log_spectral_distance_db, snr_db};
 use redance_engine::model::{ModelSource, OrtDenoiser, PrecisionChoice, ProviderChoice, RuntimeSearch, SessionOptions};
-use redance_engine::worker::Backend;
 use redance_engine::{Audio, Engine, EngineConfig, JobSpec, Mode, RenderSettings, SamplerKind, StrengthCurve};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

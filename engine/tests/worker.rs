@@ -4,9 +4,10 @@
 mod common;
 
 use common::chord;
+use redance_engine::JobEvent;
+use redance_engine::backend::{Backend, BackendFactory};
 use redance_engine::denoiser::Denoiser;
 use redance_engine::denoiser::fake::{Failing, Panicking, Zero, info};
-use redance_engine::worker::{Backend, BackendFactory, JobEvent};
 use redance_engine::{Engine, EngineConfig, EngineError, JobSpec, Mode, RenderSettings, StrengthCurve};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -107,7 +107,7 @@ fn test_engine() -> &'static Engine {
         Engine::with_backend(
             redance_engine::EngineConfig::default(),
             Box::new(|_| {
-                Ok(redance_engine::worker::Backend {
+                Ok(redance_engine::backend::Backend {
                     denoiser: Box::new(fake::Zero(fake::info(4096))),
                     runtime: None,
                     origin: "test engine (REDANCE_TEST_ENGINE=zero)".into(),

@@ -11,7 +11,7 @@ use crate::shared::Shared;
 use crate::state::manifest::{FileRef, Manifest, SourceEntry, TakeEntry};
 use crate::state::{export, files};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use redance_engine::{Audio, JobEvent, JobHandle, ModeKind};
+use redance_engine::{Audio, EngineError, JobEvent, JobHandle, ModeKind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -330,7 +330,7 @@ impl Worker {
                 Ok(e) => events.push(e),
                 Err(crossbeam_channel::TryRecvError::Empty) => break,
                 Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                    events.push(JobEvent::Failed("the render engine stopped".into()));
+                    events.push(JobEvent::Failed(EngineError::Stopped));
                     break;
                 }
             }
@@ -361,14 +361,14 @@ impl Worker {
                     let job = self.job.take().expect("job present");
                     self.finish(job, audio, seconds, realtime_factor);
                 }
-                JobEvent::Failed(msg) => {
+                JobEvent::Failed(error) => {
                     let id = job.take_id;
                     self.job = None;
                     self.outbox.end();
                     // Where the failed take did not arrive, the previous take of the region (or the
                     // dry track) plays on: see rt/take.rs.
                     self.complain(format!(
-                        "Render of take {id} failed: {msg}. Where it did not arrive, the previous take or the dry \
+                        "Render of take {id} failed: {error}. Where it did not arrive, the previous take or the dry \
                          track plays."
                     ));
                     // Counted after the message, so whoever sees the count reads the message too.
