@@ -7,7 +7,8 @@
 mod job;
 mod outbox;
 mod pending;
-mod worker;
+pub mod takes;
+mod thread;
 
 use crate::boundary::{BridgeCommand, HostConfig, RtLink, link};
 use crate::shared::Shared;
@@ -58,7 +59,7 @@ impl Bridge {
         let engine = config.engine;
         let thread = std::thread::Builder::new()
             .name(format!("redance-bridge-{owner}"))
-            .spawn(move || worker::Worker::new(config, shared, owner).run(rx))
+            .spawn(move || thread::BridgeThread::new(config, shared, owner).run(rx))
             .expect("cannot start the bridge thread");
         Self { tx, thread: Some(thread), engine, owner }
     }

@@ -3,7 +3,7 @@
 //! Nothing here runs unless that variable is set.
 
 use crate::shared::Shared;
-use crate::state::manifest::{FileRef, Manifest, SourceEntry, TakeEntry};
+use crate::state::manifest::{FileRef, SourceEntry, TakeEntry, TakesManifest};
 use std::f32::consts::TAU;
 use std::sync::atomic::Ordering;
 
@@ -49,7 +49,7 @@ fn file(key: &str) -> FileRef {
     FileRef { name: format!("{key}.wav"), sha256: key.into(), sample_rate: RATE, channels: 2, frames: FRAMES }
 }
 
-pub fn manifest() -> Manifest {
+pub fn manifest() -> TakesManifest {
     let take = |id: u64, seed: u64, strength: f32, kept: bool| TakeEntry {
         id,
         file: file(if id == 3 { TAKE_KEY } else { "demo-older" }),
@@ -62,7 +62,7 @@ pub fn manifest() -> Manifest {
         strength,
         kept,
     };
-    Manifest {
+    TakesManifest {
         source: Some(SourceEntry {
             file: file(SOURCE_KEY),
             start_pos: Some(0),
@@ -70,7 +70,7 @@ pub fn manifest() -> Manifest {
         }),
         history: vec![take(1, 7, 0.35, true), take(2, 1234, 0.5, false), take(3, 42, 0.55, false)],
         current: Some(3),
-        ..Manifest::default()
+        ..TakesManifest::default()
     }
 }
 

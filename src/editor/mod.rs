@@ -26,7 +26,7 @@ pub mod style;
 use crate::params::RedanceParams;
 use crate::shared::Shared;
 use crate::state::editor_layout::EditorLayout;
-use crate::state::manifest::Manifest;
+use crate::state::manifest::TakesManifest;
 use crate::status::CapturePhase;
 use buttons::{Action, PhaseView};
 use egui::{Context, RichText, TextureHandle, TextureOptions, Ui};
@@ -104,7 +104,7 @@ pub struct App {
     ctx: Option<Context>,
     loader: Option<Loader>,
     /// The saved-takes manifest as last parsed, and the status counters it was parsed at.
-    manifest: Option<Manifest>,
+    manifest: Option<TakesManifest>,
     manifest_key: Option<(u64, u64, u64)>,
     source: LaneSlot,
     take: LaneSlot,
@@ -203,12 +203,12 @@ impl App {
             if self.manifest_key != Some(key) {
                 self.manifest_key = Some(key);
                 let value = self.inputs.shared.saved.lock().clone();
-                self.manifest = Manifest::parse(&value).ok().flatten();
+                self.manifest = TakesManifest::parse(&value).ok().flatten();
             }
         }
         if let Some(loader) = &self.loader {
             let source = self.manifest.as_ref().and_then(|m| m.source.as_ref()).map(|s| s.file.clone());
-            let take = self.manifest.as_ref().and_then(Manifest::current_take).map(|t| t.file.clone());
+            let take = self.manifest.as_ref().and_then(TakesManifest::current_take).map(|t| t.file.clone());
             if self.demo {
                 if self.source.key.is_none() {
                     self.source.key = Some(demo::SOURCE_KEY.into());
@@ -253,7 +253,7 @@ impl App {
         let done = s.capture_frames_done.load(Ordering::Relaxed);
         let total = s.capture_frames_total.load(Ordering::Relaxed);
         let manifest = self.manifest.as_ref();
-        let current = manifest.and_then(Manifest::current_take);
+        let current = manifest.and_then(TakesManifest::current_take);
         PhaseView {
             active: self.demo || self.inputs.shared.engine_owner.load(Ordering::Relaxed) != 0,
             capture: s.capture_phase(),
@@ -359,7 +359,7 @@ impl App {
         let source_entry = manifest.and_then(|m| m.source.as_ref());
         let start = match kind {
             LaneKind::Source => source_entry.and_then(|e| e.start_pos),
-            LaneKind::Take => manifest.and_then(Manifest::current_take).and_then(|t| t.start_pos),
+            LaneKind::Take => manifest.and_then(TakesManifest::current_take).and_then(|t| t.start_pos),
         };
         let pos = s.transport_has_pos.load(Ordering::Relaxed).then(|| s.transport_pos_samples.load(Ordering::Relaxed));
         let pos = pos.filter(|_| s.transport_playing.load(Ordering::Relaxed));

@@ -60,7 +60,7 @@ pub struct PendingEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
+pub struct TakesManifest {
     pub format: String,
     pub version: u32,
     pub source: Option<SourceEntry>,
@@ -72,7 +72,7 @@ pub struct Manifest {
     pub pending: Option<PendingEntry>,
 }
 
-impl Default for Manifest {
+impl Default for TakesManifest {
     fn default() -> Self {
         Self {
             format: FORMAT.into(),
@@ -85,10 +85,10 @@ impl Default for Manifest {
     }
 }
 
-impl Manifest {
+impl TakesManifest {
     /// `Ok(None)` for a state without takes (an older or fresh one); `Err` in words for anything
     /// that is not a manifest of ours.
-    pub fn parse(value: &serde_json::Value) -> Result<Option<Manifest>, String> {
+    pub fn parse(value: &serde_json::Value) -> Result<Option<TakesManifest>, String> {
         if value.is_null() {
             return Ok(None);
         }
@@ -103,7 +103,7 @@ impl Manifest {
                 version.map_or("?".to_string(), |v| v.to_string())
             ));
         }
-        let mut manifest: Manifest =
+        let mut manifest: TakesManifest =
             serde_json::from_value(value.clone()).map_err(|e| format!("the saved takes are damaged ({e})"))?;
         // Saved again, it is in the current format (what was read stays as read until then).
         manifest.version = VERSION;
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn a_version_1_manifest_reads_without_a_pending_render() {
         let v = serde_json::json!({"format": FORMAT, "version": 1, "source": null, "history": [], "current": null});
-        let m = Manifest::parse(&v).unwrap().unwrap();
+        let m = TakesManifest::parse(&v).unwrap().unwrap();
         assert_eq!(m.pending, None);
         assert_eq!(m.version, VERSION);
     }
@@ -147,15 +147,15 @@ mod tests {
             sampler: "DDIM".into(),
             position: 0.5,
         };
-        let m = Manifest { source: Some(source), pending: Some(pending), ..Manifest::default() };
-        assert_eq!(Manifest::parse(&m.to_value()).unwrap().unwrap(), m);
-        assert!(Manifest::default().to_value().get("pending").is_none());
+        let m = TakesManifest { source: Some(source), pending: Some(pending), ..TakesManifest::default() };
+        assert_eq!(TakesManifest::parse(&m.to_value()).unwrap().unwrap(), m);
+        assert!(TakesManifest::default().to_value().get("pending").is_none());
     }
 
     #[test]
     fn a_newer_version_is_refused_in_words() {
         let v = serde_json::json!({"format": FORMAT, "version": VERSION + 1});
-        let e = Manifest::parse(&v).unwrap_err();
+        let e = TakesManifest::parse(&v).unwrap_err();
         assert!(e.contains("format version 3") && e.contains("reads versions 1 to 2"), "{e}");
     }
 }

@@ -1,17 +1,18 @@
 //! The bridge thread: polls the audio thread's queue and the engine's job events, streams takes into
-//! the rings, keeps the history and the manifest. Polls rather than being woken, so the audio thread
-//! never makes a system call to reach it.
+//! the rings and tells the status what happened. Polls rather than being woken, so the audio thread
+//! never makes a system call to reach it. What is kept (source, takes, history, files, manifest) is
+//! the take library's ([`super::takes`]); this loop only moves messages between it, the engine and
+//! the rings.
 
 use super::BridgeConfig;
 use super::job::{self, Source};
 use super::outbox::Outbox;
-use super::pending;
+use super::takes::Takes;
 use crate::boundary::{BridgeCommand, BridgeEnds, MAX_CAPTURE_SECONDS, Placement, RenderChoice, ToBridge};
 use crate::shared::Shared;
-use crate::state::manifest::{FileRef, Manifest, SourceEntry, TakeEntry};
-use crate::state::{export, files};
+use crate::state::manifest::TakesManifest;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use redance_engine::{Audio, EngineError, JobEvent, JobHandle, ModeKind};
+use redance_engine::{Audio, EngineError, JobEvent, JobHandle};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -19,10 +20,12 @@ use std::time::Duration;
 /// Poll intervals while something is moving, and while idle.
 const POLL_BUSY: Duration = Duration::from_millis(1);
 const POLL_IDLE: Duration = Duration::from_millis(5);
-/// Unkept takes in the history, the current one included; kept takes stay (up to MAX_KEPT).
-const HISTORY_UNKEPT: usize = 4;
-const MAX_KEPT: usize = 32;
+/// The rate assumed for a take before the first activation says the host's.
+const RATE_BEFORE_ACTIVATION: u32 = 48_000;
+/// The layout assumed for a take before the first activation says the host's.
+const CHANNELS_BEFORE_ACTIVATION: usize = 2;
 
+/// The render in progress.
 struct ActiveJob {
     handle: JobHandle,
     take_id: u64,
@@ -36,44 +39,30 @@ struct ActiveJob {
     resumed: bool,
 }
 
-pub struct Worker {
+/// One instance's bridge thread; see the module docs.
+pub struct BridgeThread {
     config: BridgeConfig,
     shared: Arc<Shared>,
     owner: u64,
     /// This activation's ring ends; `None` while deactivated.
     ends: Option<BridgeEnds>,
+    /// Take audio on its way into the rings.
     outbox: Outbox,
-    source: Option<Source>,
-    /// The last two buffers known to be in the takes folder (the source and the take), so a source
-    /// is written and hashed once however often the state is saved; kept to two so no old audio is
-    /// held alive here.
-    stored: Vec<(Arc<Audio>, FileRef)>,
-    /// The current take: id and audio at the source's rate.
-    take: Option<(u64, Arc<Audio>)>,
-    manifest: Manifest,
+    /// Source, take, history and their files.
+    takes: Takes,
     job: Option<ActiveJob>,
-    next_take_id: u64,
+    /// The last state load handled (see `Status::restore_requested`).
     restore_seen: u64,
 }
 
-impl Worker {
+impl BridgeThread {
+    /// The thread's state for instance `owner`; [`BridgeThread::run`] is the thread.
     pub fn new(config: BridgeConfig, shared: Arc<Shared>, owner: u64) -> Self {
-        Self {
-            config,
-            shared,
-            owner,
-            ends: None,
-            outbox: Outbox::default(),
-            source: None,
-            stored: Vec::new(),
-            take: None,
-            manifest: Manifest::default(),
-            job: None,
-            next_take_id: 1,
-            restore_seen: 0,
-        }
+        let takes = Takes::new(config.data_dir.clone(), config.export_dir.clone());
+        Self { config, shared, owner, ends: None, outbox: Outbox::default(), takes, job: None, restore_seen: 0 }
     }
 
+    /// The loop, until [`BridgeCommand::Shutdown`] or the plugin's side is gone.
     pub fn run(mut self, rx: Receiver<BridgeCommand>) {
         loop {
             let busy = self.job.is_some() || !self.outbox.is_empty();
@@ -132,14 +121,14 @@ impl Worker {
     }
 
     fn num_channels(&self) -> usize {
-        self.ends.as_ref().map_or(2, |e| e.config.num_channels)
+        self.ends.as_ref().map_or(CHANNELS_BEFORE_ACTIVATION, |e| e.config.num_channels)
     }
 
     /// A new activation: new rings; whatever take there is goes into the new take buffer.
     fn attach(&mut self, ends: BridgeEnds) {
         self.ends = Some(ends);
         self.outbox.clear();
-        let rate = self.rate().unwrap_or(48_000);
+        let rate = self.rate().unwrap_or(RATE_BEFORE_ACTIVATION);
         if let Some(job) = self.job.as_mut() {
             job.live = job.source.audio.sample_rate == rate;
             if job.live {
@@ -155,8 +144,8 @@ impl Worker {
                     self.outbox.audio(chunk.to_layout(n));
                 }
             }
-        } else if let Some((id, audio)) = self.take.clone() {
-            let start = self.source.as_ref().and_then(|s| s.start_pos);
+        } else if let Some((id, audio)) = self.takes.take().cloned() {
+            let start = self.takes.source().and_then(|s| s.start_pos);
             self.stream_whole(id, &audio, start);
         }
     }
@@ -219,13 +208,10 @@ impl Worker {
 
     fn new_source(&mut self, source: Source, choice: RenderChoice, truncated: bool) {
         let seconds = source.audio.duration_s();
-        self.source = Some(source.clone());
         // Saved the moment it completes: a project saved from now on holds the capture.
-        let saved = self.source_entry(&source).map(|entry| {
-            self.manifest.source = Some(entry);
-            self.publish();
-        });
-        let cut = if truncated { format!(" (cut to the {} s maximum)", MAX_CAPTURE_SECONDS) } else { String::new() };
+        let saved = self.takes.set_source(source);
+        self.publish();
+        let cut = if truncated { format!(" (cut to the {MAX_CAPTURE_SECONDS} s maximum)") } else { String::new() };
         if choice.auto_render {
             self.render(choice);
             if !cut.is_empty() {
@@ -239,43 +225,8 @@ impl Worker {
         }
     }
 
-    /// The source's manifest entry, its file written first (temporary file, then renamed: see
-    /// `Audio::write_wav`) so the state never names a file that is not complete.
-    fn source_entry(&mut self, source: &Source) -> Result<SourceEntry, String> {
-        Ok(SourceEntry {
-            file: self.store(&source.audio)?,
-            start_pos: source.start_pos,
-            strength: source.strength.clone(),
-        })
-    }
-
-    /// `audio` in the takes folder; written once however often it is saved.
-    fn store(&mut self, audio: &Arc<Audio>) -> Result<FileRef, String> {
-        if let Some((_, file)) = self.stored.iter().find(|(a, _)| Arc::ptr_eq(a, audio)) {
-            return Ok(file.clone());
-        }
-        let file = files::store(&self.config.data_dir, audio)?;
-        self.remember(audio, &file);
-        Ok(file)
-    }
-
-    fn remember(&mut self, audio: &Arc<Audio>, file: &FileRef) {
-        if self.stored.len() >= 2 {
-            self.stored.remove(0);
-        }
-        self.stored.push((audio.clone(), file.clone()));
-    }
-
-    /// Marks the render of `source` with `choice` as pending in the state until its take is saved.
-    fn save_pending(&mut self, source: &Source, choice: &RenderChoice) -> Result<(), String> {
-        let entry = self.source_entry(source)?;
-        self.manifest.pending = Some(pending::entry(entry, choice));
-        self.publish();
-        Ok(())
-    }
-
     fn render(&mut self, choice: RenderChoice) {
-        let Some(source) = self.source.clone() else {
+        let Some(source) = self.takes.source().cloned() else {
             self.complain("Nothing captured yet: press Capture first.");
             return;
         };
@@ -288,11 +239,10 @@ impl Worker {
         if let Some(old) = self.job.take() {
             old.handle.cancel();
         }
-        let previous = self.take.as_ref().map(|(_, a)| a.clone());
+        let previous = self.takes.take().map(|(_, a)| a.clone());
         let (spec, note) = job::spec(&source, &choice, previous);
         let handle = self.config.engine.submit(self.owner, spec);
-        let take_id = self.next_take_id;
-        self.next_take_id += 1;
+        let take_id = self.takes.next_id();
         let rate = self.rate();
         let live = rate == Some(source.audio.sample_rate);
         if live {
@@ -305,7 +255,8 @@ impl Worker {
                 placement(source.start_pos, source.audio.sample_rate, source.audio.sample_rate),
             );
         }
-        let saved = self.save_pending(&source, &choice);
+        let saved = self.takes.mark_pending(&source, &choice);
+        self.publish();
         self.job = Some(ActiveJob { handle, take_id, choice, source, chunks: Vec::new(), live, resumed });
         self.status().rendering.store(true, Ordering::Release);
         self.status().streaming.store(true, Ordering::Release);
@@ -378,7 +329,7 @@ impl Worker {
                     self.job = None;
                     self.outbox.end();
                     // Cancelled by the musician: not to be rendered on reopening (the source stays).
-                    self.manifest.pending = None;
+                    self.takes.clear_pending();
                     self.publish();
                 }
             }
@@ -395,9 +346,9 @@ impl Worker {
         } else {
             self.stream_whole(id, &audio, job.source.start_pos);
         }
-        self.take = Some((id, audio.clone()));
         self.status().render_progress.store(1.0, Ordering::Relaxed);
-        let saved = self.save_take(&job, &audio);
+        let saved = self.takes.record(id, &job.source, &job.choice, audio);
+        self.publish();
         let resumed = if job.resumed { ": re-rendered from the capture saved before the render finished" } else { "" };
         match saved {
             Ok(()) => self.say(format!("Take {id} ready{resumed} ({seconds:.1} s, {realtime_factor:.1}× real time)")),
@@ -407,58 +358,19 @@ impl Worker {
         self.status().renders_finished.fetch_add(1, Ordering::Release);
     }
 
-    /// Files for the source and the take, an entry in the history, no more pending render, the
-    /// manifest into the state. The files are complete on disk before the state names them.
-    fn save_take(&mut self, job: &ActiveJob, audio: &Arc<Audio>) -> Result<(), String> {
-        let source_file = self.store(&job.source.audio)?;
-        let take_file = self.store(audio)?;
-        let strength = job.source.strength.iter().sum::<f32>() / job.source.strength.len().max(1) as f32;
-        // The latest capture is the source (another may have completed while this one rendered).
-        let latest = self.source.clone().unwrap_or_else(|| job.source.clone());
-        self.manifest.source = Some(self.source_entry(&latest)?);
-        self.manifest.pending = None;
-        self.manifest.history.push(TakeEntry {
-            id: job.take_id,
-            file: take_file,
-            source_sha256: source_file.sha256,
-            start_pos: job.source.start_pos,
-            mode: job.choice.mode.name().into(),
-            seed: job.choice.seed,
-            steps: job.choice.steps,
-            sampler: job.choice.sampler.name().into(),
-            strength: if job.choice.mode == ModeKind::Generation { 1.0 } else { strength },
-            kept: false,
-        });
-        self.manifest.current = Some(job.take_id);
-        self.trim_history();
-        self.publish();
-        Ok(())
-    }
-
-    fn trim_history(&mut self) {
-        let unkept: Vec<u64> = self.manifest.history.iter().filter(|t| !t.kept).map(|t| t.id).collect();
-        let drop_unkept = unkept.len().saturating_sub(HISTORY_UNKEPT);
-        let kept: Vec<u64> = self.manifest.history.iter().filter(|t| t.kept).map(|t| t.id).collect();
-        let drop_kept = kept.len().saturating_sub(MAX_KEPT);
-        let gone: Vec<u64> = unkept[..drop_unkept].iter().chain(&kept[..drop_kept]).copied().collect();
-        self.manifest.history.retain(|t| !gone.contains(&t.id) || Some(t.id) == self.manifest.current);
-    }
-
     /// The manifest into the plugin state (not a load: no restore follows).
     fn publish(&self) {
-        *self.shared.saved.lock() = self.manifest.to_value();
+        *self.shared.saved.lock() = self.takes.manifest().to_value();
     }
 
     fn keep(&mut self) {
-        let Some(id) = self.manifest.current else {
-            self.complain("No take to keep yet.");
-            return;
-        };
-        if let Some(t) = self.manifest.history.iter_mut().find(|t| t.id == id) {
-            t.kept = true;
+        match self.takes.keep() {
+            Some(id) => {
+                self.publish();
+                self.say(format!("Take {id} kept: it stays with the project."));
+            }
+            None => self.complain("No take to keep yet."),
         }
-        self.publish();
-        self.say(format!("Take {id} kept: it stays with the project."));
     }
 
     /// Makes a take of the history the current one and streams it to the audio thread.
@@ -467,36 +379,23 @@ impl Worker {
             self.complain("A render is running: wait for it or cancel it before picking another take.");
             return;
         }
-        let Some(entry) = self.manifest.history.iter().find(|t| t.id == id).cloned() else {
-            self.complain(format!("Take {id} is no longer in the history."));
-            return;
-        };
-        match files::load(&self.config.data_dir, &entry.file) {
-            Ok(audio) => {
-                let audio = Arc::new(audio);
+        match self.takes.select(id) {
+            Ok((audio, start_pos)) => {
                 self.outbox.clear();
-                self.take = Some((id, audio.clone()));
-                self.stream_whole(id, &audio, entry.start_pos);
+                self.stream_whole(id, &audio, start_pos);
                 self.pump();
                 self.say(format!("Playing take {id}."));
-                self.manifest.current = Some(id);
                 self.publish();
             }
-            Err(e) => self.complain(format!("Take {id} could not be loaded: {e}")),
+            Err(e) => self.complain(e),
         }
     }
 
     fn export(&mut self) {
-        let (Some(entry), Some((id, audio))) = (self.manifest.current_take().cloned(), self.take.clone()) else {
-            self.complain("No take to export yet.");
-            return;
-        };
-        debug_assert_eq!(entry.id, id);
         let track = self.shared.track_name.lock().clone();
-        let name = export::file_name(track.as_deref(), &entry);
-        match export::export(&self.config.export_dir, &name, &audio) {
-            Ok(path) => self.say(format!("Exported take {id} to {}", path.display())),
-            Err(e) => self.complain(format!("Export failed: {e}")),
+        match self.takes.export(track.as_deref()) {
+            Ok((id, path)) => self.say(format!("Exported take {id} to {}", path.display())),
+            Err(e) => self.complain(e),
         }
     }
 
@@ -508,7 +407,7 @@ impl Worker {
         }
         self.restore_seen = requested;
         let value = self.shared.saved.lock().clone();
-        match Manifest::parse(&value) {
+        match TakesManifest::parse(&value) {
             Ok(None) => self.clear_takes(),
             Err(e) => {
                 self.clear_takes();
@@ -524,51 +423,24 @@ impl Worker {
         if let Some(job) = self.job.take() {
             job.handle.cancel();
         }
-        self.source = None;
-        self.stored.clear();
-        self.take = None;
-        self.manifest = Manifest::default();
+        self.takes.clear();
         self.outbox.clear();
         if self.ends.is_some() {
             // An empty take replaces whatever the audio thread plays.
-            self.outbox.begin(self.next_take_id, 0, Placement::Free);
-            self.next_take_id += 1;
+            let id = self.takes.next_id();
+            self.outbox.begin(id, 0, Placement::Free);
             self.outbox.end();
         }
     }
 
-    fn restore(&mut self, manifest: Manifest) {
+    fn restore(&mut self, manifest: TakesManifest) {
         self.clear_takes();
-        let dir = self.config.data_dir.clone();
-        let mut problems = Vec::new();
-        if let Some(src) = &manifest.source {
-            match files::load(&dir, &src.file) {
-                Ok(audio) => {
-                    let audio = Arc::new(audio);
-                    self.remember(&audio, &src.file);
-                    self.source = Some(Source { audio, start_pos: src.start_pos, strength: src.strength.clone() });
-                }
-                Err(e) => problems.push(format!("source: {e}")),
-            }
+        let restored = self.takes.restore(manifest);
+        let mut problems = restored.problems;
+        if let Some((id, audio, start_pos)) = &restored.take {
+            self.stream_whole(*id, audio, *start_pos);
         }
-        if let Some(entry) = manifest.current_take().cloned() {
-            match files::load(&dir, &entry.file) {
-                Ok(audio) => {
-                    let audio = Arc::new(audio);
-                    self.take = Some((entry.id, audio.clone()));
-                    self.stream_whole(entry.id, &audio, entry.start_pos);
-                }
-                Err(e) => problems.push(format!("take {}: {e}", entry.id)),
-            }
-        }
-        self.next_take_id = manifest.history.iter().map(|t| t.id + 1).max().unwrap_or(1).max(self.next_take_id);
-        // A capture saved before its render finished: render it again (its source was saved first).
-        let resume = manifest.pending.as_ref().map(|p| match (&manifest.source, &self.source) {
-            (Some(src), Some(loaded)) if src == &p.source => pending::resume_loaded(loaded, p),
-            _ => pending::resume(&dir, p),
-        });
-        self.manifest = manifest;
-        let resumed = match resume {
+        let resumed = match restored.resume {
             Some(Ok((source, choice))) => {
                 self.start_render(source, choice, true);
                 true
@@ -582,7 +454,7 @@ impl Worker {
         if !problems.is_empty() {
             let then = if resumed { " Re-rendering the capture saved before the render finished." } else { "" };
             self.complain(format!("Some saved audio could not be restored: {}.{then}", problems.join("; ")));
-        } else if !resumed && let Some((id, _)) = &self.take {
+        } else if !resumed && let Some((id, _)) = self.takes.take() {
             self.say(format!("Take {id} restored."));
         }
     }
