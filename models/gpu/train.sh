@@ -22,5 +22,5 @@ mkdir -p /tmp/corpus && ln -sfn "$KIT/corpus" /tmp/corpus/train
 cp "$KIT"/run/train_state.pt "$OUT/" 2>/dev/null || true
 # One H200: batch 32 of 2-window crops; fp32 weights (the export and the CPU are fp32).
 "${PY:-python3}" models/train.py --device "${DEVICE:-cuda}" --corpus /tmp/corpus --out "$OUT" --minutes "$MINUTES" \
-  --batch "${BATCH:-32}" --chunk "${CHUNK:-65536}" --threads 16 --save-minutes 2 --no-eval ${TRAIN_ARGS:-} \
+  --batch "${BATCH:-32}" --chunk "${CHUNK:-65536}" --threads 16 --save-minutes 2 --no-eval --t-dist "${T_DIST:-calls}" ${TRAIN_ARGS:-} \
   2>&1 | tee "$OUT/train.log"
