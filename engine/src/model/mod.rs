@@ -2,12 +2,14 @@
 //! session that runs it.
 
 mod manifest;
+mod options;
 mod runtime;
 mod session;
 
 pub use manifest::{LoadedModelFiles, Manifest, ModelSource, Precision, Variant, sha256_hex};
+pub use options::{OptLevel, PrecisionChoice, Provider, ProviderChoice, SessionOptions};
 pub use runtime::{Runtime, RuntimeSearch};
-pub use session::{OptLevel, OrtDenoiser, PrecisionChoice, Provider, ProviderChoice, SessionOptions};
+pub use session::OrtDenoiser;
 
 use serde::{Deserialize, Serialize};
 
