@@ -19,7 +19,7 @@ use crate::job::JobSpec;
 use crate::model::{ModelInfo, ModelSource, Runtime};
 use crossbeam_channel::{Sender, unbounded};
 use parking_lot::Mutex;
-use scheduler::{Queued, Request, Scheduler};
+use scheduler::{EngineRequest, Queued, Scheduler};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -47,7 +47,7 @@ pub struct EngineStatus {
 }
 
 /// What the engine's handle and its worker thread share.
-struct Shared {
+struct EngineShared {
     status: Mutex<EngineStatus>,
     /// Cancel flags of queued and running jobs, by id, with their owner.
     jobs: Mutex<HashMap<u64, (u64, Arc<AtomicBool>)>>,
@@ -56,9 +56,9 @@ struct Shared {
 
 /// Runs render jobs on one background thread; see the module docs.
 pub struct Engine {
-    shared: Arc<Shared>,
+    shared: Arc<EngineShared>,
     /// Set on first use: creating an engine starts no thread and loads nothing.
-    worker: OnceLock<(Sender<Request>, JoinHandle<()>)>,
+    worker: OnceLock<(Sender<EngineRequest>, JoinHandle<()>)>,
     /// Taken by the worker thread when it starts.
     config: Mutex<Option<(EngineConfig, BackendFactory)>>,
 }
@@ -74,7 +74,7 @@ impl Engine {
     /// An engine whose backend `factory` builds (tests: fakes; a remote backend).
     pub fn with_backend(config: EngineConfig, factory: BackendFactory) -> Self {
         Self {
-            shared: Arc::new(Shared {
+            shared: Arc::new(EngineShared {
                 status: Mutex::new(EngineStatus::default()),
                 jobs: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
@@ -89,7 +89,7 @@ impl Engine {
         GLOBAL.get_or_init(|| Engine::new(EngineConfig::from_env()))
     }
 
-    fn sender(&self) -> &Sender<Request> {
+    fn sender(&self) -> &Sender<EngineRequest> {
         &self
             .worker
             .get_or_init(|| {
@@ -113,8 +113,8 @@ impl Engine {
         self.shared.jobs.lock().insert(id, (owner, handle.cancel.clone()));
         let queued =
             Queued { id, owner, spec, events: tx, progress: handle.progress.clone(), cancel: handle.cancel.clone() };
-        if let Err(e) = self.sender().send(Request::Submit(Box::new(queued)))
-            && let Request::Submit(q) = e.into_inner()
+        if let Err(e) = self.sender().send(EngineRequest::Submit(Box::new(queued)))
+            && let EngineRequest::Submit(q) = e.into_inner()
         {
             let _ = q.events.send(JobEvent::Failed(EngineError::Stopped));
         }
@@ -132,12 +132,12 @@ impl Engine {
 
     /// Switches models; the new one loads on the worker before the next job.
     pub fn set_model(&self, source: ModelSource) {
-        let _ = self.sender().send(Request::SetModel(source));
+        let _ = self.sender().send(EngineRequest::SetModel(source));
     }
 
     /// Loads the runtime and model now, in the background, so the first render starts at once.
     pub fn preload(&self) {
-        let _ = self.sender().send(Request::Preload);
+        let _ = self.sender().send(EngineRequest::Preload);
     }
 
     /// What the engine can tell a status line now.

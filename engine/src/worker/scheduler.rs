@@ -3,7 +3,7 @@
 //! job's channel and counters.
 
 use super::handle::{JobEvent, JobProgress};
-use super::{EngineConfig, Shared};
+use super::{EngineConfig, EngineShared};
 use crate::audio::Audio;
 use crate::backend::{Backend, BackendFactory};
 use crate::error::{EngineError, Result};
@@ -27,7 +27,7 @@ pub(super) struct Queued {
 }
 
 /// What the engine's handle asks of its worker thread.
-pub(super) enum Request {
+pub(super) enum EngineRequest {
     Submit(Box<Queued>),
     SetModel(ModelSource),
     Preload,
@@ -37,18 +37,18 @@ pub(super) enum Request {
 pub(super) struct Scheduler {
     config: EngineConfig,
     factory: BackendFactory,
-    shared: Arc<Shared>,
+    shared: Arc<EngineShared>,
     backend: Option<Backend>,
     queues: BTreeMap<u64, VecDeque<Box<Queued>>>,
     last_owner: Option<u64>,
 }
 
 impl Scheduler {
-    pub fn new(config: EngineConfig, factory: BackendFactory, shared: Arc<Shared>) -> Self {
+    pub fn new(config: EngineConfig, factory: BackendFactory, shared: Arc<EngineShared>) -> Self {
         Self { config, factory, shared, backend: None, queues: BTreeMap::new(), last_owner: None }
     }
 
-    pub fn run(mut self, rx: Receiver<Request>) {
+    pub fn run(mut self, rx: Receiver<EngineRequest>) {
         loop {
             if self.queues.is_empty() {
                 match rx.recv() {
@@ -66,17 +66,17 @@ impl Scheduler {
         }
     }
 
-    fn handle(&mut self, request: Request) {
+    fn handle(&mut self, request: EngineRequest) {
         match request {
-            Request::Submit(job) => self.queues.entry(job.owner).or_default().push_back(job),
-            Request::SetModel(source) => {
+            EngineRequest::Submit(job) => self.queues.entry(job.owner).or_default().push_back(job),
+            EngineRequest::SetModel(source) => {
                 if source != self.config.model {
                     self.config.model = source;
                     self.backend = None;
                     let _ = self.ensure_backend();
                 }
             }
-            Request::Preload => {
+            EngineRequest::Preload => {
                 let _ = self.ensure_backend();
             }
         }
