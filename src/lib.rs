@@ -7,6 +7,9 @@
 //! imports nothing of this crate (`tests/imports.rs` checks that no import circle remains) →
 //! `redance_engine`. [`state`] keeps takes across save/load; [`unload`] keeps the library mapped.
 
+#![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod boundary;
 pub mod bridge;
 #[cfg(feature = "editor")]

@@ -12,33 +12,43 @@ use std::sync::Arc;
 
 /// Longest capture, in bars (or seconds without a tempo).
 pub const MAX_LENGTH: i32 = 32;
+/// Most diffusion steps the parameter allows.
 pub const MAX_STEPS: i32 = 500;
+/// Largest seed the parameter allows.
 pub const MAX_SEED: i32 = 999_999;
 
+/// When a capture starts.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartOn {
+    /// At the next bar line.
     #[id = "bar"]
     #[name = "Next bar"]
     NextBar,
+    /// With the next block.
     #[id = "now"]
     #[name = "Immediately"]
     Immediately,
 }
 
+/// The Sampler parameter.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SamplerChoice {
+    /// v-DDIM.
     #[id = "ddim"]
     #[name = "DDIM"]
     Ddim,
+    /// Improved pseudo-linear multistep.
     #[id = "iplms"]
     #[name = "IPLMS"]
     Iplms,
+    /// DPM-Solver++(2M).
     #[id = "dpmpp2m"]
     #[name = "DPM++ 2M"]
     DpmPp2m,
 }
 
 impl SamplerChoice {
+    /// The engine's sampler.
     pub fn kind(self) -> SamplerKind {
         match self {
             SamplerChoice::Ddim => SamplerKind::Ddim,
@@ -48,14 +58,18 @@ impl SamplerChoice {
     }
 }
 
+/// The Mode parameter.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModeChoice {
+    /// A variation of the capture.
     #[id = "variation"]
     #[name = "Variation"]
     Variation,
+    /// Between the capture and the previous take.
     #[id = "interpolate"]
     #[name = "Interpolate with previous take"]
     Interpolate,
+    /// From noise, as long as the capture.
     #[id = "generate"]
     #[name = "Generate"]
     Generate,
@@ -72,6 +86,7 @@ impl ModeChoice {
     }
 }
 
+/// Every parameter and persisted field of an instance.
 #[derive(Params)]
 pub struct RedanceParams {
     /// The takes (source, take, history) as a small manifest referencing content-hashed files.
@@ -92,19 +107,25 @@ pub struct RedanceParams {
     /// Capture length: bars at the host tempo, seconds without one.
     #[id = "length"]
     pub length: IntParam,
+    /// Start on the next bar line or at once.
     #[id = "start_on"]
     pub start_on: EnumParam<StartOn>,
+    /// Render as soon as a capture completes.
     #[id = "auto"]
     pub auto_render: BoolParam,
     /// Denoise strength; recorded along the capture, so not smoothed here.
     #[id = "strength"]
     pub strength: FloatParam,
+    /// Diffusion steps.
     #[id = "steps"]
     pub steps: IntParam,
+    /// The sampler.
     #[id = "sampler"]
     pub sampler: EnumParam<SamplerChoice>,
+    /// The noise seed.
     #[id = "seed"]
     pub seed: IntParam,
+    /// Variation, interpolation or generation.
     #[id = "mode"]
     pub mode: EnumParam<ModeChoice>,
     /// Interpolation position between the capture (0) and the previous take (1).
@@ -113,18 +134,22 @@ pub struct RedanceParams {
     /// 1: the take replaces the input; 0: dry.
     #[id = "mix"]
     pub mix: FloatParam,
+    /// Play the take on the bar grid instead of in place.
     #[id = "loop"]
     pub looping: BoolParam,
     /// Rising edges trigger a render of the current source, a Keep, an Export.
     #[id = "render"]
     pub render: BoolParam,
+    /// See `render`.
     #[id = "keep"]
     pub keep: BoolParam,
+    /// See `render`.
     #[id = "export"]
     pub export: BoolParam,
 }
 
 impl RedanceParams {
+    /// The parameters at their defaults, the only place the plugin's defaults are written.
     pub fn new(shared: Arc<Shared>) -> Self {
         Self {
             saved: SavedTakes(shared.clone()),

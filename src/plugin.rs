@@ -11,6 +11,7 @@ use nice_plug::prelude::*;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+/// The plugin: one instance in a host.
 pub struct Redance {
     /// Shared with the host's parameter and state calls.
     params: Arc<RedanceParams>,
@@ -47,10 +48,12 @@ impl Redance {
         Self { bridge_config: Some(config), ..Self::default() }
     }
 
+    /// Status, manifest and track name, shared with the bridge and the editor.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
 
+    /// The parameters.
     pub fn redance_params(&self) -> &Arc<RedanceParams> {
         &self.params
     }

@@ -6,8 +6,10 @@ use crate::status::Status;
 use parking_lot::Mutex;
 use std::sync::atomic::AtomicU64;
 
+/// What every thread of an instance may reach.
 #[derive(Debug, Default)]
 pub struct Shared {
+    /// Atomics for every thread, and the message in words.
     pub status: Status,
     /// The saved-takes manifest as stored in the plugin state. Written by the bridge (after a render,
     /// Keep) and by the host (state load, through [`crate::state::SavedTakes`]); never by the audio

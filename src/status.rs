@@ -9,18 +9,22 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, AtomicUsize,
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum CapturePhase {
+    /// Nothing armed or running.
     Idle = 0,
     /// Armed, waiting for the next bar line (or for a free capture buffer).
     Armed = 1,
+    /// Copying the input.
     Capturing = 2,
 }
 
+/// What every thread may know about an instance; see the module docs.
 #[derive(Debug, Default)]
 pub struct Status {
     /// [`CapturePhase`] as u8; audio thread, every block.
     capture_phase: AtomicU8,
     /// Frames captured so far and in all; audio thread, while capturing.
     pub capture_frames_done: AtomicUsize,
+    /// See `capture_frames_done`.
     pub capture_frames_total: AtomicUsize,
     /// Completed captures; audio thread, at each completion.
     pub captures_completed: AtomicU64,
@@ -30,12 +34,14 @@ pub struct Status {
     pub capture_refused: AtomicBool,
     /// Frames of the current take present in the take buffer, and its length; audio thread.
     pub take_frames_ready: AtomicUsize,
+    /// See `take_frames_ready`.
     pub take_frames_total: AtomicUsize,
     /// Id of the take the audio thread plays (0: none); audio thread, at each `Begin`.
     pub take_id_playing: AtomicU64,
     /// Messages the audio thread has sent to the bridge / the bridge has handled. While they differ
     /// an offline bounce waits: a render may be about to begin.
     pub requests_sent: AtomicU64,
+    /// See `requests_sent`.
     pub requests_handled: AtomicU64,
     /// A take is being streamed into the audio thread (render running or restore); bridge.
     pub streaming: AtomicBool,
@@ -45,10 +51,12 @@ pub struct Status {
     pub render_progress: AtomicF32,
     /// Completed renders and failed renders; bridge.
     pub renders_finished: AtomicU64,
+    /// See `renders_finished`.
     pub renders_failed: AtomicU64,
     /// State loads by the host (set) and the bridge's restores of them (seen); an offline bounce
     /// right after a load waits while they differ.
     pub restore_requested: AtomicU64,
+    /// See `restore_requested`.
     pub restore_seen: AtomicU64,
     /// Bumped with every new message, so a reader knows to fetch it.
     pub message_seq: AtomicU64,
@@ -61,15 +69,22 @@ pub struct Status {
     /// The host transport as the last block saw it: playing, position (samples; valid when
     /// `transport_has_pos`), tempo (0: none) and quarter notes per bar; audio thread, every block.
     pub transport_playing: AtomicBool,
+    /// See `transport_playing`.
     pub transport_has_pos: AtomicBool,
+    /// See `transport_playing`.
     pub transport_pos_samples: AtomicI64,
+    /// See `transport_playing`.
     pub transport_tempo_bpm: AtomicF32,
+    /// See `transport_playing`.
     pub transport_bar_beats: AtomicF32,
     /// The running render's model windows and model calls (diffusion steps), done and in all;
     /// bridge, where it stores `render_progress`.
     pub render_windows_done: AtomicUsize,
+    /// See `render_windows_done`.
     pub render_windows_total: AtomicUsize,
+    /// See `render_windows_done`.
     pub render_calls_done: AtomicUsize,
+    /// See `render_windows_done`.
     pub render_calls_total: AtomicUsize,
     /// A/B audition, [`Audition`] as u8; editor writes, audio thread reads every block.
     audition: AtomicU8,
@@ -97,6 +112,7 @@ impl Status {
         self.capture_phase.store(phase as u8, Ordering::Relaxed);
     }
 
+    /// Where the capture stands. Any thread: plain load.
     pub fn capture_phase(&self) -> CapturePhase {
         match self.capture_phase.load(Ordering::Relaxed) {
             1 => CapturePhase::Armed,

@@ -6,11 +6,14 @@ use std::path::Path;
 /// Planar audio: `channels[c][frame]`. All channels have the same length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Audio {
+    /// The rate, in Hz.
     pub sample_rate: u32,
+    /// Planar samples: one `Vec` per channel, all the same length.
     pub channels: Vec<Vec<f32>>,
 }
 
 impl Audio {
+    /// Audio from planar channels; refuses no channels, unequal lengths or a zero rate.
     pub fn new(sample_rate: u32, channels: Vec<Vec<f32>>) -> Result<Self> {
         if channels.is_empty() {
             return Err(EngineError::Input("audio has no channels".into()));
@@ -25,18 +28,22 @@ impl Audio {
         Ok(Self { sample_rate, channels })
     }
 
+    /// `frames` of silence.
     pub fn silent(sample_rate: u32, num_channels: usize, frames: usize) -> Self {
         Self { sample_rate, channels: vec![vec![0.0; frames]; num_channels] }
     }
 
+    /// Frames per channel.
     pub fn frames(&self) -> usize {
         self.channels.first().map_or(0, Vec::len)
     }
 
+    /// Channels.
     pub fn num_channels(&self) -> usize {
         self.channels.len()
     }
 
+    /// Length in seconds.
     pub fn duration_s(&self) -> f64 {
         self.frames() as f64 / self.sample_rate as f64
     }
@@ -92,6 +99,7 @@ impl Audio {
         Audio { sample_rate: self.sample_rate, channels }
     }
 
+    /// Reads a WAV file (integer or float), as float samples.
     pub fn read_wav(path: &Path) -> Result<Audio> {
         let err = |reason: String| EngineError::AudioFile { path: path.to_owned(), reason };
         let mut reader = hound::WavReader::open(path).map_err(|e| err(format!("not a readable WAV file ({e})")))?;

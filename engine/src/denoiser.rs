@@ -4,7 +4,9 @@
 use crate::error::Result;
 use crate::model::ModelInfo;
 
+/// A v-predicting model: what every sampler calls (the ONNX session, a remote server, or a test fake).
 pub trait Denoiser: Send {
+    /// What the model needs to be fed: rate, channels, lengths.
     fn info(&self) -> &ModelInfo;
 
     /// `x` is `[batch][channels][frames]` flattened, `t` has one time per batch item in [0, 1];
@@ -30,8 +32,11 @@ pub mod fake {
     /// Knows the clean audio `x0` (per batch item layout `[channels][frames]`), so its v-prediction is
     /// exact: eps = (x − α·x0)/σ, v = α·eps − σ·x0. Every correct sampler then lands on x0.
     pub struct Oracle {
+        /// The model's description.
         pub info: ModelInfo,
+        /// The clean audio every item converges to.
         pub x0: Vec<f32>,
+        /// Model calls so far.
         pub calls: usize,
     }
 

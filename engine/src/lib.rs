@@ -5,6 +5,9 @@
 //! [`denoiser::Denoiser`] (the ONNX [`model`] session) → crossfade → back to the host rate, streamed
 //! window by window. [`worker::Engine`] runs jobs on a background thread, shared by the process.
 
+#![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod audio;
 pub mod backend;
 pub mod denoiser;

@@ -10,6 +10,7 @@ pub struct NoiseSource {
 }
 
 impl NoiseSource {
+    /// A generator for `seed`; `stream` separates independent draws of one seed.
     pub fn new(seed: u64, stream: u64) -> Self {
         // SplitMix-style mixing so nearby (seed, stream) pairs give unrelated generators.
         let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -19,12 +20,14 @@ impl NoiseSource {
         Self { rng: Pcg64Mcg::seed_from_u64(z) }
     }
 
+    /// Fills `out` with standard normal samples.
     pub fn fill(&mut self, out: &mut [f32]) {
         for x in out {
             *x = StandardNormal.sample(&mut self.rng);
         }
     }
 
+    /// `channels` × `frames` standard normal samples, planar.
     pub fn planar(&mut self, channels: usize, frames: usize) -> Vec<Vec<f32>> {
         (0..channels)
             .map(|_| {

@@ -49,6 +49,7 @@ pub struct StreamResampler {
 }
 
 impl StreamResampler {
+    /// A resampler from `from` Hz to `to` Hz for `channels`, producing `output_frames` in all.
     pub fn new(from: u32, to: u32, channels: usize, output_frames: usize) -> Result<Self> {
         let out_expected = output_frames;
         let inner = if from == to { None } else { Some(fft(from, to, channels)?) };

@@ -6,6 +6,7 @@
 
 use crate::model::ModelInfo;
 
+/// One render window over the model-rate source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     /// First frame (model rate) this window covers.
@@ -17,18 +18,23 @@ pub struct Window {
 }
 
 impl Window {
+    /// The first frame past the window.
     pub fn end(&self) -> usize {
         self.start + self.valid
     }
 }
 
+/// The windows that cover a source, overlapping for the crossfade.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowPlan {
+    /// Frames of the source covered.
     pub frames: usize,
+    /// The windows, in order.
     pub windows: Vec<Window>,
 }
 
 impl WindowPlan {
+    /// Windows of `window_len` frames, `overlap` apart at the joins, covering `frames`.
     pub fn new(frames: usize, info: &ModelInfo, window_len: usize, overlap: usize) -> WindowPlan {
         let window_len = info.valid_length(window_len);
         if frames <= window_len {

@@ -22,8 +22,11 @@ use std::thread::JoinHandle;
 /// Where the bridge runs jobs and keeps files.
 #[derive(Clone)]
 pub struct BridgeConfig {
+    /// The engine jobs run on (the process's, or a test's).
     pub engine: &'static Engine,
+    /// Where take files are kept.
     pub data_dir: PathBuf,
+    /// Where Export writes.
     pub export_dir: PathBuf,
 }
 
@@ -45,6 +48,7 @@ impl BridgeConfig {
 /// Owner ids for the engine: one per instance in the process.
 static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
 
+/// One instance's bridge thread, from the plugin's side; dropping it stops the thread.
 pub struct Bridge {
     tx: Sender<BridgeCommand>,
     thread: Option<JoinHandle<()>>,
@@ -53,6 +57,7 @@ pub struct Bridge {
 }
 
 impl Bridge {
+    /// Starts the bridge thread for an instance (not on the audio thread).
     pub fn spawn(config: BridgeConfig, shared: Arc<Shared>) -> Self {
         let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = unbounded();
@@ -76,10 +81,12 @@ impl Bridge {
         rt
     }
 
+    /// The activation ended: the bridge drops its ring ends.
     pub fn detach(&self) {
         let _ = self.tx.send(BridgeCommand::Detach);
     }
 
+    /// Sends a request to the bridge thread (never blocks).
     pub fn command(&self, command: BridgeCommand) {
         let _ = self.tx.send(command);
     }

@@ -23,6 +23,7 @@ pub fn take_label(gain: Option<f32>) -> String {
     }
 }
 
+/// The A/B row: source, mix or take, with the take's loudness match.
 pub fn show(ui: &mut Ui, status: &Status, gain: Option<f32>, has_take: bool) {
     let now = status.audition();
     ui.horizontal(|ui| {

@@ -10,9 +10,11 @@ use egui::{Button, RichText, Ui, vec2};
 pub struct PhaseView {
     /// The plugin is active (the bridge exists and blocks are processed).
     pub active: bool,
+    /// Where the capture stands.
     pub capture: CapturePhase,
     /// Fraction of the capture done while capturing.
     pub capture_fraction: f32,
+    /// A render is queued or running.
     pub rendering: bool,
     /// A source to render exists (captured, or restored with the project).
     pub has_source: bool,
@@ -22,26 +24,38 @@ pub struct PhaseView {
     pub take_kept: bool,
 }
 
+/// Which buttons can be pressed now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Enabled {
+    /// Capture (or cancel the armed capture).
     pub capture: bool,
+    /// Render the source again.
     pub render: bool,
+    /// Cancel the render.
     pub cancel: bool,
+    /// Keep the take.
     pub keep: bool,
+    /// Export the take.
     pub export: bool,
 }
 
+/// What a button asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Arm (when idle) or disarm (when armed).
     Capture,
+    /// Render the current source.
     Render,
+    /// Cancel this instance's render.
     Cancel,
+    /// Keep the current take.
     Keep,
+    /// Export the current take.
     Export,
 }
 
 impl PhaseView {
+    /// Which buttons can be pressed in this state.
     pub fn enabled(&self) -> Enabled {
         if !self.active {
             return Enabled::default();
@@ -56,6 +70,7 @@ impl PhaseView {
         }
     }
 
+    /// The Capture button's words.
     pub fn capture_label(&self) -> String {
         match self.capture {
             CapturePhase::Idle => "Capture".into(),
@@ -64,6 +79,7 @@ impl PhaseView {
         }
     }
 
+    /// The Render button's words.
     pub fn render_label(&self) -> &'static str {
         if self.rendering { "Render again" } else { "Render" }
     }

@@ -7,13 +7,18 @@ use crate::state::manifest::{FileRef, SourceEntry, TakeEntry, TakesManifest};
 use std::f32::consts::TAU;
 use std::sync::atomic::Ordering;
 
+/// The demo's sample rate.
 pub const RATE: u32 = 48_000;
 /// 4 bars of 4/4 at 120 BPM.
 pub const FRAMES: usize = 8 * RATE as usize;
+/// The demo's tempo.
 pub const TEMPO_BPM: f32 = 120.0;
+/// The demo source's lane key.
 pub const SOURCE_KEY: &str = "demo-source";
+/// The demo take's lane key.
 pub const TAKE_KEY: &str = "demo-take-3";
 
+/// `REDANCE_EDITOR_DEMO=1`: show the demo instead of the instance.
 pub fn enabled() -> bool {
     std::env::var_os("REDANCE_EDITOR_DEMO").is_some_and(|v| !v.is_empty() && v != "0")
 }
@@ -49,6 +54,7 @@ fn file(key: &str) -> FileRef {
     FileRef { name: format!("{key}.wav"), sha256: key.into(), sample_rate: RATE, channels: 2, frames: FRAMES }
 }
 
+/// The demo's history.
 pub fn manifest() -> TakesManifest {
     let take = |id: u64, seed: u64, strength: f32, kept: bool| TakeEntry {
         id,

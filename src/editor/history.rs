@@ -15,6 +15,7 @@ pub fn describe(t: &TakeEntry) -> String {
 /// What a row asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
+    /// Play this take instead of the current one.
     Audition(u64),
 }
 

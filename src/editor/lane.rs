@@ -8,8 +8,11 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, StrokeKind
 
 /// What a lane draws; everything optional but the name.
 pub struct LaneView<'a> {
+    /// SOURCE or TAKE.
     pub name: &'a str,
+    /// The lane's colour.
     pub color: Color32,
+    /// The waveform overview, once loaded.
     pub overview: Option<&'a Overview>,
     /// Drawn instead of the waveform when set.
     pub spectrogram: Option<TextureId>,

@@ -12,20 +12,26 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+/// Which lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LaneKind {
+    /// The captured source.
     Source,
+    /// The current take.
     Take,
 }
 
 /// What a lane draws from one audio file.
 #[derive(Debug)]
 pub struct LaneData {
+    /// Min/max per column.
     pub overview: Overview,
+    /// The spectrogram image.
     pub spectrogram: Spectrogram,
 }
 
 impl LaneData {
+    /// Overview and spectrogram of planar audio.
     pub fn from_channels(channels: &[Vec<f32>], sample_rate: u32) -> Self {
         Self {
             overview: Overview::from_channels(channels, sample_rate, OVERVIEW_BUCKETS),
@@ -34,30 +40,42 @@ impl LaneData {
     }
 }
 
+/// Work for the loader thread.
 pub enum Request {
     /// Load a stored file (under the data folder) for a lane.
     Lane {
+        /// Which lane.
         lane: LaneKind,
+        /// The file to load.
         file: FileRef,
     },
     /// Synthesised lanes for the demo / screenshot mode, under these content keys.
     Demo {
+        /// The source lane's key.
         source_key: String,
+        /// The take lane's key.
         take_key: String,
     },
+    /// List the models in these folders.
     ScanModels(Vec<PathBuf>),
 }
 
+/// What the loader thread sends back.
 pub enum Reply {
     /// `key`: the file's SHA-256 (what the lane asked for).
     Lane {
+        /// Which lane.
         lane: LaneKind,
+        /// The content key it was asked for.
         key: String,
+        /// The lane's data, or why it could not be loaded.
         result: Result<Arc<LaneData>, String>,
     },
+    /// The models found.
     Models(Vec<ModelEntry>),
 }
 
+/// The loader thread's handle; dropping it ends the thread.
 pub struct Loader {
     tx: Sender<Request>,
     rx: Receiver<Reply>,

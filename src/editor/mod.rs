@@ -49,11 +49,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The editor type nice-plug hosts.
 pub type RedanceEditor = nice_plug_egui::EguiEditor<App>;
 
 /// What the plugin hands the editor.
 pub struct EditorInputs {
+    /// The parameters (read, and set through the host).
     pub params: Arc<RedanceParams>,
+    /// Status, manifest and track name of the instance.
     pub shared: Arc<Shared>,
     /// The engine the bridge renders on (its status, model switches, cancel).
     pub engine: &'static Engine,
@@ -61,6 +64,7 @@ pub struct EditorInputs {
     pub data_dir: PathBuf,
 }
 
+/// The editor, sized as the project saved it.
 pub fn create(inputs: EditorInputs) -> Option<RedanceEditor> {
     // Size and scale as the project saved them (tests set the scale with REDANCE_EDITOR_ZOOM).
     let saved = inputs.params.editor_layout.read().sanitized();
@@ -77,6 +81,7 @@ pub fn create(inputs: EditorInputs) -> Option<RedanceEditor> {
     app.zoom = zoom;
     nice_plug_egui::create_egui_editor(state, RepaintNotifier::new(), settings, app)
 }
+/// The editor's view state; see the module docs.
 pub struct App {
     inputs: EditorInputs,
     gui: Option<nice_plug::context::gui::GuiContext>,
@@ -110,6 +115,7 @@ pub struct App {
 }
 
 impl App {
+    /// A view of `inputs`, before the window opens.
     pub fn new(inputs: EditorInputs) -> Self {
         Self {
             inputs,

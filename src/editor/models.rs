@@ -6,16 +6,21 @@ use egui::{ComboBox, Ui};
 use redance_engine::model::Manifest;
 use std::path::{Path, PathBuf};
 
+/// A model folder found on disk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelEntry {
     /// The folder holding `manifest.json`.
     pub dir: PathBuf,
+    /// Its manifest's name.
     pub name: String,
+    /// Its sample rate.
     pub sample_rate: u32,
+    /// Its trained window.
     pub window_length: usize,
 }
 
 impl ModelEntry {
+    /// How the menu lists it.
     pub fn label(&self) -> String {
         format!("{} ({} Hz, {} s window)", self.name, self.sample_rate, fmt_s(self.window_length, self.sample_rate))
     }
@@ -100,9 +105,13 @@ pub fn open_folder(dir: &Path) -> Result<(), String> {
 /// What the picker asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pick {
+    /// The model built into the plugin.
     BuiltIn,
+    /// A model folder.
     Folder(PathBuf),
+    /// Look for model folders again.
     Rescan,
+    /// Open the user's model folder.
     OpenFolder,
 }
 

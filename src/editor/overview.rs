@@ -7,11 +7,13 @@ pub const OVERVIEW_BUCKETS: usize = 4096;
 /// Per-bucket minimum and maximum over all channels, plus the loudness of the whole file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overview {
+    /// The audio's rate.
     pub sample_rate: u32,
     /// Frames of the audio the overview stands for.
     pub frames: usize,
     /// `min[i] ≤ max[i]`, bucket `i` covering frames `[i·frames/n, (i+1)·frames/n)`.
     pub min: Vec<f32>,
+    /// Per column, the largest sample.
     pub max: Vec<f32>,
     /// RMS over every sample of every channel (linear): the A/B loudness match's fallback.
     pub rms: f32,
@@ -51,6 +53,7 @@ impl Overview {
         Self { sample_rate, frames, min, max, rms: (sum_sq / count).sqrt() as f32, lufs, peak }
     }
 
+    /// Length in seconds.
     pub fn duration_s(&self) -> f64 {
         self.frames as f64 / self.sample_rate.max(1) as f64
     }

@@ -54,6 +54,7 @@ pub fn dice_seed(previous: i32) -> i32 {
     if seed == previous { (seed + 1) % (MAX_SEED + 1) } else { seed }
 }
 
+/// A control for every parameter, set through the host.
 pub fn show(ui: &mut Ui, params: &RedanceParams, setter: &ParamSetter) {
     ui.label(RichText::new("Render").strong());
     Grid::new("redance-render-params").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {

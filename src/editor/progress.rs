@@ -7,16 +7,22 @@ use std::sync::atomic::Ordering;
 /// What the bar shows, read from the status atomics (plus when the editor saw the render start).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RenderProgress {
+    /// Model calls done over planned.
     pub fraction: f32,
+    /// Render windows done.
     pub windows_done: usize,
+    /// Render windows planned.
     pub windows_total: usize,
+    /// Model calls done.
     pub calls_done: usize,
+    /// Model calls planned.
     pub calls_total: usize,
     /// Seconds since the editor saw the render start.
     pub elapsed_s: f64,
 }
 
 impl RenderProgress {
+    /// The render's progress now, `elapsed_s` after it started.
     pub fn read(status: &Status, elapsed_s: f64) -> Self {
         let load = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed);
         let fraction = status.render_progress.load(Ordering::Relaxed);

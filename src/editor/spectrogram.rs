@@ -6,24 +6,30 @@ use egui::{Color32, ColorImage};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex32;
 
+/// FFT length in samples.
 pub const FFT_SIZE: usize = 1024;
 /// Image size: time columns at most, log-frequency rows.
 pub const MAX_COLUMNS: usize = 1024;
+/// Frequency rows (log-spaced).
 pub const ROWS: usize = 128;
 /// The dB range shown: from the loudest bin down this far.
 pub const RANGE_DB: f32 = 80.0;
 /// The lowest frequency row.
 const MIN_HZ: f32 = 30.0;
 
+/// A log-frequency spectrogram image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spectrogram {
+    /// Time columns.
     pub columns: usize,
+    /// Frequency rows.
     pub rows: usize,
     /// Row-major, row 0 the highest frequency (image order); 0 = silence, 255 = loudest.
     pub level: Vec<u8>,
 }
 
 impl Spectrogram {
+    /// The spectrogram of planar audio (channels averaged).
     pub fn compute(channels: &[Vec<f32>], sample_rate: u32) -> Self {
         let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
         let scale = 1.0 / channels.len().max(1) as f32;

@@ -8,16 +8,22 @@ use redance_engine::worker::EngineStatus;
 /// One part of the status line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Part {
+    /// The words.
     pub text: String,
+    /// How they are shown.
     pub kind: Kind,
 }
 
+/// How a part of the status line is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// All is well.
     Ok,
     /// Not loaded yet, loading: nothing wrong.
     Pending,
+    /// Works, with a caveat.
     Warning,
+    /// Something failed.
     Error,
 }
 

@@ -66,6 +66,7 @@ struct Triggers {
     export: bool,
 }
 
+/// The audio thread's state for one activation; see the module docs.
 pub struct RtCore {
     config: HostConfig,
     capture: Capture,
@@ -93,6 +94,7 @@ impl RtCore {
         }
     }
 
+    /// What the host gave `activate`.
     pub fn config(&self) -> &HostConfig {
         &self.config
     }

@@ -9,9 +9,12 @@ const BEAT_EPSILON: f64 = 1e-9;
 /// The coarsest rounding of beat positions seen in a host (Ardour: 1/1920 beat), with some slack.
 const HOST_BEAT_ROUNDING: f64 = 1.5 / 1920.0;
 
+/// The host transport at a block's first frame.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TransportInfo {
+    /// The transport is playing.
     pub playing: bool,
+    /// Tempo, when the host gives one.
     pub tempo_bpm: Option<f64>,
     /// Time signature (numerator, denominator).
     pub time_sig: Option<(i32, i32)>,

@@ -5,16 +5,20 @@ use serde::{Deserialize, Serialize};
 
 /// Default and minimum window size (logical pixels, before the scale).
 pub const DEFAULT_SIZE: (f32, f32) = (1000.0, 780.0);
+/// The smallest window, in logical pixels.
 pub const MIN_SIZE: (f32, f32) = (800.0, 640.0);
 /// The scales the editor offers (on top of the system's).
 pub const SCALES: [f32; 6] = [0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
 
+/// The editor's window as the project saved it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EditorLayout {
     /// Logical size of the editor's content, before the scale.
     pub width: f32,
+    /// Logical height.
     pub height: f32,
+    /// Zoom factor.
     pub scale: f32,
 }
 

@@ -19,6 +19,7 @@ pub fn file_name(track: Option<&str>, take: &TakeEntry) -> String {
     format!("{track}-{}-s{:.2}-seed{}-take{}.wav", take.mode, take.strength, take.seed, take.id)
 }
 
+/// Writes `audio` as `dir/name`, creating `dir`; the path.
 pub fn export(dir: &Path, name: &str, audio: &Audio) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {} ({e})", dir.display()))?;
     let path = dir.join(name);

@@ -4,9 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The manifest's `format` field: ours.
 pub const FORMAT: &str = "redance-takes";
 /// The version written; every version from `OLDEST_READ` up to it is read.
 pub const VERSION: u32 = 2;
+/// The oldest version still read.
 pub const OLDEST_READ: u32 = 1;
 
 /// A content-addressed audio file under the data folder.
@@ -16,13 +18,18 @@ pub struct FileRef {
     pub name: String,
     /// SHA-256 of the samples (see [`super::files::content_hash`]), hex.
     pub sha256: String,
+    /// The file's rate.
     pub sample_rate: u32,
+    /// Its channels.
     pub channels: usize,
+    /// Its frames.
     pub frames: usize,
 }
 
+/// The captured region, as saved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceEntry {
+    /// Its audio file.
     pub file: FileRef,
     /// Timeline position of the first frame (samples at the file's rate); `None`: played freely.
     pub start_pos: Option<i64>,
@@ -30,18 +37,28 @@ pub struct SourceEntry {
     pub strength: Vec<f32>,
 }
 
+/// A take in the history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TakeEntry {
+    /// The take's id (never 0).
     pub id: u64,
+    /// Its audio file.
     pub file: FileRef,
+    /// The SHA-256 of the source it was rendered from.
     pub source_sha256: String,
+    /// Timeline position of its first frame; `None`: played freely.
     pub start_pos: Option<i64>,
+    /// Its mode's name (`ModeKind::name`).
     pub mode: String,
+    /// Its seed.
     pub seed: u64,
+    /// Its steps.
     pub steps: u32,
+    /// Its sampler's name.
     pub sampler: String,
     /// Mean strength over the take.
     pub strength: f32,
+    /// Kept: it stays in the history.
     pub kept: bool,
 }
 
@@ -51,21 +68,30 @@ pub struct TakeEntry {
 pub struct PendingEntry {
     /// The captured region: file, timeline position and the strength curve recorded with it.
     pub source: SourceEntry,
+    /// The mode's name.
     pub mode: String,
+    /// The seed.
     pub seed: u64,
+    /// The steps.
     pub steps: u32,
+    /// The sampler's name.
     pub sampler: String,
     /// Interpolation position (mode "interpolate").
     pub position: f32,
 }
 
+/// The saved takes: source, history, current take and pending render.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TakesManifest {
+    /// Always `FORMAT`.
     pub format: String,
+    /// The version it was written in.
     pub version: u32,
+    /// The latest capture.
     pub source: Option<SourceEntry>,
     /// Oldest first; the current take is `current`.
     pub history: Vec<TakeEntry>,
+    /// The id of the take that plays.
     pub current: Option<u64>,
     /// The render under way when the state was taken; absent (version 1) reads as none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,10 +136,12 @@ impl TakesManifest {
         Ok(Some(manifest))
     }
 
+    /// As JSON for the plugin state.
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("a manifest always serializes")
     }
 
+    /// The entry of the take that plays.
     pub fn current_take(&self) -> Option<&TakeEntry> {
         let id = self.current?;
         self.history.iter().find(|t| t.id == id)

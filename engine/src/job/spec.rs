@@ -7,12 +7,18 @@ use crate::sampler::SamplerKind;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// What a job makes of its source.
 #[derive(Debug, Clone)]
 pub enum Mode {
     /// Noise the source to the strength, then denoise it.
     Variation,
     /// Encode the source and `other` to noise (reverse DDIM), slerp at `position`, sample back.
-    Interpolation { other: Arc<Audio>, position: f64 },
+    Interpolation {
+        /// The second source (the previous take).
+        other: Arc<Audio>,
+        /// 0: the source, 1: `other`.
+        position: f64,
+    },
     /// From pure noise; the source only gives length, rate and channel count.
     Generation,
 }
@@ -64,12 +70,16 @@ impl ModeKind {
     }
 }
 
+/// How a job renders, whatever its mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderSettings {
+    /// Diffusion steps over the full schedule (a variation uses those below its strength).
     pub steps: u32,
+    /// The sampler.
     pub sampler: SamplerKind,
     /// DDIM's eta: 0 is deterministic, 1 is ancestral.
     pub eta: f64,
+    /// The noise seed.
     pub seed: u64,
     /// Render window in model frames; `None` uses the model's trained window.
     pub window_length: Option<usize>,
@@ -83,11 +93,16 @@ impl Default for RenderSettings {
     }
 }
 
+/// One render job: a source, a mode, a strength curve and the settings.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
+    /// Variation, interpolation or generation.
     pub mode: Mode,
+    /// The captured audio (any rate and layout; the output has the same).
     pub source: Arc<Audio>,
+    /// The strength along the source.
     pub strength: StrengthCurve,
+    /// Steps, sampler, seed, windows.
     pub settings: RenderSettings,
     /// Initial noise at the model's rate instead of the seeded draw (for comparison with other
     /// implementations); must cover the whole model-rate input.

@@ -9,6 +9,7 @@ pub struct StrengthCurve {
 }
 
 impl StrengthCurve {
+    /// The same strength everywhere (clamped to 0–1).
     pub fn constant(strength: f32) -> Self {
         Self { points: vec![strength] }
     }
@@ -18,6 +19,7 @@ impl StrengthCurve {
         if points.is_empty() { Self::constant(0.0) } else { Self { points } }
     }
 
+    /// The points, evenly spaced from the first frame to the last.
     pub fn points(&self) -> &[f32] {
         &self.points
     }

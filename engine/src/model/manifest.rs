@@ -13,21 +13,35 @@ const DEFAULT_MANIFEST: &str = include_str!("../../../models/default/manifest.js
 const DEFAULT_ONNX: &[u8] = include_bytes!("../../../models/default/model.onnx");
 const DEFAULT_ONNX_FP16: &[u8] = include_bytes!("../../../models/default/model.fp16.onnx");
 
+/// A model folder's `manifest.json`: what the model promises, checked before it is loaded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Manifest format version.
     pub format: u32,
+    /// The model's name, as shown to the musician.
     pub name: String,
+    /// A line about the model.
     #[serde(default)]
     pub description: String,
+    /// The rate the model was trained at.
     pub sample_rate: u32,
+    /// Channels the model takes.
     pub channels: usize,
+    /// The trained chunk (`sample_size`).
     pub window_length: usize,
+    /// Every input length is a multiple of this.
     pub length_multiple: usize,
+    /// The shortest input the model takes.
     pub min_length: usize,
+    /// The training objective; only `v` is run.
     pub objective: String,
+    /// The graph's input names.
     pub inputs: InputNames,
+    /// The graph's output name.
     pub output: String,
+    /// The `.onnx` file, relative to the folder.
     pub onnx: String,
+    /// The `.onnx` file's SHA-256, hex.
     pub sha256: String,
     /// Other graphs of the same model, by precision (`"fp16"`: models/convert_fp16.py).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -37,7 +51,9 @@ pub struct Manifest {
 /// Another graph of the same model: same inputs, outputs and shapes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Variant {
+    /// The variant's `.onnx` file, relative to the folder.
     pub onnx: String,
+    /// Its SHA-256, hex.
     pub sha256: String,
 }
 
@@ -45,7 +61,9 @@ pub struct Variant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
+    /// 32-bit floats.
     Fp32,
+    /// 16-bit floats (CUDA).
     Fp16,
 }
 
@@ -84,6 +102,7 @@ pub enum ModelSource {
 }
 
 impl ModelSource {
+    /// Name and origin, in words, for the status line.
     pub fn describe(&self) -> String {
         match self {
             ModelSource::Embedded => "built-in default model".into(),
@@ -94,7 +113,9 @@ impl ModelSource {
 
 /// A manifest with its verified model bytes.
 pub struct LoadedModelFiles {
+    /// The checked manifest.
     pub manifest: Manifest,
+    /// The graph's bytes (embedded, or read from the folder).
     pub onnx: std::borrow::Cow<'static, [u8]>,
     /// Shown to the user: where the model was read from.
     pub origin: String,
@@ -105,6 +126,7 @@ pub struct LoadedModelFiles {
 }
 
 impl Manifest {
+    /// Parses and checks a manifest read from `path` (for messages).
     pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
         let manifest: Manifest = serde_json::from_str(text).map_err(|e| EngineError::Manifest {
             path: path.to_owned(),
@@ -150,6 +172,7 @@ impl Manifest {
         Ok(())
     }
 
+    /// What the engine needs to feed the model.
     pub fn info(&self) -> ModelInfo {
         ModelInfo {
             name: self.name.clone(),
@@ -162,6 +185,7 @@ impl Manifest {
     }
 }
 
+/// SHA-256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -16,14 +16,17 @@ use serde::{Deserialize, Serialize};
 /// What the engine needs to know about a model to feed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
+    /// The model's name.
     pub name: String,
     /// The rate the model was trained at; audio is resampled to it.
     pub sample_rate: u32,
+    /// Channels the model takes.
     pub channels: usize,
     /// The trained chunk (`sample_size`): the default render window.
     pub window_length: usize,
     /// Every input length must be a multiple of this (2^number of downsamplings).
     pub length_multiple: usize,
+    /// The shortest input the model takes.
     pub min_length: usize,
 }
 
@@ -34,6 +37,7 @@ impl ModelInfo {
         frames.max(self.min_length).div_ceil(m) * m
     }
 
+    /// Whether the model takes an input of `frames`.
     pub fn is_valid_length(&self, frames: usize) -> bool {
         frames >= self.min_length && frames.is_multiple_of(self.length_multiple.max(1))
     }

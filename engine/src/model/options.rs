@@ -12,7 +12,9 @@ pub enum ProviderChoice {
     /// CUDA when the runtime and machine support it, else CPU.
     #[default]
     Auto,
+    /// Always the CPU.
     Cpu,
+    /// CUDA or an error saying why not.
     Cuda,
 }
 
@@ -36,6 +38,7 @@ pub enum PrecisionChoice {
     /// slower (measured 1.1x on the default model: ONNX Runtime's x86 kernels convert to fp32).
     #[default]
     Auto,
+    /// The fp32 graph everywhere.
     Fp32,
     /// The fp16 variant wherever the session runs (on the CPU: for checking its quality).
     Fp16,
@@ -56,7 +59,9 @@ impl std::str::FromStr for PrecisionChoice {
 /// What the session got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Provider {
+    /// The CPU provider.
     Cpu,
+    /// The CUDA provider.
     Cuda,
 }
 
@@ -64,8 +69,11 @@ pub enum Provider {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptLevel {
+    /// No graph optimisation.
     Disable,
+    /// Constant folding and redundant nodes.
     Basic,
+    /// Also node fusions.
     Extended,
     /// Everything, layout transforms included (the default).
     #[default]
@@ -99,9 +107,12 @@ impl OptLevel {
     }
 }
 
+/// How the ONNX Runtime session runs the model.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
+    /// CPU, CUDA or automatic.
     pub provider: ProviderChoice,
+    /// Which graph (fp32 or fp16).
     pub precision: PrecisionChoice,
     /// Intra-op threads; `None` lets ONNX Runtime use one per physical core.
     pub intra_threads: Option<usize>,

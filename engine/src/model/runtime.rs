@@ -27,7 +27,9 @@ pub struct RuntimeSearch {
 /// The loaded runtime: one per process (ONNX Runtime's environment is global).
 #[derive(Debug, Clone)]
 pub struct Runtime {
+    /// The library file.
     pub path: PathBuf,
+    /// Its version, as it reports it.
     pub version: String,
 }
 
@@ -145,6 +147,7 @@ fn system_has_runtime() -> bool {
 /// The folder of the shared object this code lives in: the plugin's `.so` inside its bundle, or the
 /// executable. Lets a bundle carry its runtime beside itself.
 fn own_module_dir() -> Option<PathBuf> {
+    // SAFETY: Dl_info is a C struct of pointers and integers, for which all zeroes is a valid value.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: dladdr only reads the loader's tables for an address inside this module.
     let ok = unsafe { libc::dladdr(own_module_dir as *const libc::c_void, &mut info) };

@@ -11,6 +11,7 @@ use ort::session::Session;
 use ort::session::builder::SessionBuilder;
 use ort::value::TensorRef;
 
+/// A model running in an ONNX Runtime session: the local backend's `Denoiser`.
 pub struct OrtDenoiser {
     session: Session,
     info: ModelInfo,
@@ -118,10 +119,12 @@ impl OrtDenoiser {
         Ok(denoiser)
     }
 
+    /// The provider the session got.
     pub fn provider(&self) -> &Provider {
         &self.provider
     }
 
+    /// Why CUDA was not used, when it was asked for or possible.
     pub fn provider_note(&self) -> Option<&str> {
         self.provider_note.as_deref()
     }

@@ -11,6 +11,7 @@ fn lambda(t: f64) -> f64 {
     (a / s).ln()
 }
 
+/// DPM-Solver++(2M) from `x` over the times `ts` (descending); the denoised state.
 pub fn dpmpp_2m(model: &mut ModelFn, mut x: Vec<f32>, ts: &[f64]) -> Result<Vec<f32>> {
     let mut denoised = vec![0.0f32; x.len()];
     let mut old_denoised: Option<Vec<f32>> = None;

@@ -5,6 +5,7 @@ use super::ModelFn;
 use crate::error::Result;
 use crate::schedule::alpha_sigma;
 
+/// Improved pseudo-linear multistep from `x` over the times `ts` (descending); the denoised state.
 pub fn iplms(model: &mut ModelFn, mut x: Vec<f32>, ts: &[f64]) -> Result<Vec<f32>> {
     // Past noise predictions, newest last; at most three are needed.
     let mut history: Vec<Vec<f32>> = Vec::with_capacity(4);

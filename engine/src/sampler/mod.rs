@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Which sampler a render uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum SamplerKind {
@@ -30,8 +31,10 @@ pub enum SamplerKind {
 }
 
 impl SamplerKind {
+    /// Every sampler, in the order a menu lists them.
     pub const ALL: [SamplerKind; 3] = [SamplerKind::Ddim, SamplerKind::Iplms, SamplerKind::DpmPp2m];
 
+    /// The sampler's name in files, the CLI and saved takes.
     pub fn name(self) -> &'static str {
         match self {
             SamplerKind::Ddim => "ddim",
@@ -60,7 +63,9 @@ impl FromStr for SamplerKind {
 /// Told before and after every model call: the job checks for cancellation before, counts progress
 /// after. Cancellation is therefore prompt to within one model call.
 pub trait StepObserver {
+    /// Before a model call: an error (cancelled) stops the job.
     fn before_call(&mut self) -> Result<()>;
+    /// After a model call: count it.
     fn after_call(&mut self);
 }
 
@@ -77,6 +82,7 @@ pub struct ModelFn<'a> {
 }
 
 impl<'a> ModelFn<'a> {
+    /// One item per call.
     pub fn new(denoiser: &'a mut dyn Denoiser, observer: &'a mut dyn StepObserver, frames: usize) -> Self {
         Self::batched(denoiser, observer, frames, 1)
     }
