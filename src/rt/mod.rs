@@ -19,6 +19,8 @@ use take::Take;
 
 /// An offline bounce waits at most this long without any take audio arriving.
 pub const OFFLINE_WAIT_TIMEOUT: Duration = Duration::from_secs(120);
+/// While it waits, it looks at the rings this often.
+const OFFLINE_WAIT_POLL: Duration = Duration::from_millis(1);
 
 /// Take frames read from the ring per block, as a multiple of the block's frames: a finished render
 /// catches up at 8× real time…
@@ -170,7 +172,7 @@ impl RtCore {
                 self.offline_gave_up = Some(last_seen);
                 return;
             }
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(OFFLINE_WAIT_POLL);
             self.take.drain(&mut self.link.take_msgs, &mut self.link.take_samples, usize::MAX, &self.shared.status);
             let now = (self.take.id(), self.take.ready());
             if now != last_seen {
