@@ -7,7 +7,7 @@ use crate::state::editor_layout::EditorLayout;
 use crate::state::{SavedStatus, SavedTakes};
 use nice_plug::prelude::*;
 use parking_lot::RwLock;
-use redance_engine::{ModeKind, SamplerKind};
+use redance_engine::{ModeKind, RenderSettings, SamplerKind};
 use std::sync::Arc;
 
 /// Longest capture, in bars (or seconds without a tempo).
@@ -54,6 +54,15 @@ impl SamplerChoice {
             SamplerChoice::Ddim => SamplerKind::Ddim,
             SamplerChoice::Iplms => SamplerKind::Iplms,
             SamplerChoice::DpmPp2m => SamplerKind::DpmPp2m,
+        }
+    }
+
+    /// The parameter's value for an engine sampler.
+    pub fn from_kind(kind: SamplerKind) -> Self {
+        match kind {
+            SamplerKind::Ddim => SamplerChoice::Ddim,
+            SamplerKind::Iplms => SamplerChoice::Iplms,
+            SamplerKind::DpmPp2m => SamplerChoice::DpmPp2m,
         }
     }
 }
@@ -125,6 +134,9 @@ pub struct RedanceParams {
     /// The noise seed.
     #[id = "seed"]
     pub seed: IntParam,
+    /// The take at the source's loudness, window by window (else the level the model gives it).
+    #[id = "match_level"]
+    pub match_level: BoolParam,
     /// Variation, interpolation or generation.
     #[id = "mode"]
     pub mode: EnumParam<ModeChoice>,
@@ -151,6 +163,7 @@ pub struct RedanceParams {
 impl RedanceParams {
     /// The parameters at their defaults, the only place the plugin's defaults are written.
     pub fn new(shared: Arc<Shared>) -> Self {
+        let render = RenderSettings::default();
         Self {
             saved: SavedTakes(shared.clone()),
             saved_status: SavedStatus(shared),
@@ -161,11 +174,11 @@ impl RedanceParams {
             auto_render: BoolParam::new("Auto render", true),
             strength: FloatParam::new("Strength", 0.5, FloatRange::Linear { min: 0.0, max: 1.0 })
                 .with_value_to_string(formatters::v2s_f32_rounded(2)),
-            // iPLMS at 20 steps: within 41 dB of the converged render at a fifth of the notebook's
-            // calls (engine/examples/time_to_quality.rs; the performance issue's note).
-            steps: IntParam::new("Steps", 20, IntRange::Linear { min: 1, max: MAX_STEPS }),
-            sampler: EnumParam::new("Sampler", SamplerChoice::Iplms),
-            seed: IntParam::new("Seed", 0, IntRange::Linear { min: 0, max: MAX_SEED }),
+            // The engine's defaults (iPLMS at 20 steps, level matched): written once, there.
+            steps: IntParam::new("Steps", render.steps as i32, IntRange::Linear { min: 1, max: MAX_STEPS }),
+            sampler: EnumParam::new("Sampler", SamplerChoice::from_kind(render.sampler)),
+            seed: IntParam::new("Seed", render.seed as i32, IntRange::Linear { min: 0, max: MAX_SEED }),
+            match_level: BoolParam::new("Match level", render.match_level),
             mode: EnumParam::new("Mode", ModeChoice::Variation),
             position: FloatParam::new("Position", 0.5, FloatRange::Linear { min: 0.0, max: 1.0 }),
             mix: FloatParam::new("Mix", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
@@ -188,6 +201,7 @@ impl RedanceParams {
             mode: self.mode.value().kind(),
             position: self.position.value(),
             auto_render: self.auto_render.value(),
+            match_level: self.match_level.value(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Command-line flags.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use redance_engine::{RenderSettings, SamplerKind};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -29,6 +30,26 @@ pub enum SamplerArg {
     Iplms,
     #[value(name = "dpmpp-2m")]
     DpmPp2m,
+}
+
+impl SamplerArg {
+    /// The engine's sampler.
+    pub fn kind(self) -> SamplerKind {
+        match self {
+            SamplerArg::Ddim => SamplerKind::Ddim,
+            SamplerArg::Iplms => SamplerKind::Iplms,
+            SamplerArg::DpmPp2m => SamplerKind::DpmPp2m,
+        }
+    }
+
+    /// The flag's value for an engine sampler (the default comes from the engine's settings).
+    pub fn from_kind(kind: SamplerKind) -> Self {
+        match kind {
+            SamplerKind::Ddim => SamplerArg::Ddim,
+            SamplerKind::Iplms => SamplerArg::Iplms,
+            SamplerKind::DpmPp2m => SamplerArg::DpmPp2m,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -69,14 +90,18 @@ pub struct RenderArgs {
     pub strength: f32,
     /// Diffusion steps over the full schedule (a variation uses those below its strength).
     /// iPLMS at 20 lands within 41 dB of the converged render at a fifth of the notebook's calls.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = RenderSettings::default().steps)]
     pub steps: u32,
-    #[arg(long, value_enum, default_value = "iplms")]
+    #[arg(long, value_enum, default_value_t = SamplerArg::from_kind(RenderSettings::default().sampler))]
     pub sampler: SamplerArg,
+    /// Keep the level the model gives the render instead of bringing each window back to the
+    /// source's loudness.
+    #[arg(long)]
+    pub keep_model_level: bool,
     /// DDIM eta: 0 deterministic, 1 ancestral.
     #[arg(long, default_value_t = 0.0)]
     pub eta: f64,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = RenderSettings::default().seed)]
     pub seed: u64,
     /// Initial noise (float WAV at the model's rate) instead of the seeded draw.
     #[arg(long)]

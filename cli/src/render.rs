@@ -1,14 +1,14 @@
 //! `redance render`: builds a job from files and flags, runs it on an engine with a progress bar,
 //! writes the result, prints the device and the real-time factor.
 
-use crate::args::{ModeArg, PrecisionArg, ProviderArg, RenderArgs, SamplerArg};
+use crate::args::{ModeArg, PrecisionArg, ProviderArg, RenderArgs};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use redance_engine::model::{RuntimeSearch, SessionOptions};
 use redance_engine::worker::JobEvent;
 use redance_engine::{
     Audio, Engine, EngineConfig, EngineError, JobSpec, Mode, ModelSource, PrecisionChoice, ProviderChoice,
-    RenderSettings, SamplerKind, StrengthCurve,
+    RenderSettings, StrengthCurve,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -161,11 +161,7 @@ fn build_spec(args: &RenderArgs) -> Result<JobSpec, EngineError> {
         return Err(EngineError::Input(format!("--strength must be between 0 and 1, not {}", args.strength)));
     }
     let noise = args.noise.as_deref().map(Audio::read_wav).transpose()?.map(Arc::new);
-    let sampler = match args.sampler {
-        SamplerArg::Ddim => SamplerKind::Ddim,
-        SamplerArg::Iplms => SamplerKind::Iplms,
-        SamplerArg::DpmPp2m => SamplerKind::DpmPp2m,
-    };
+    let sampler = args.sampler.kind();
     if args.output.is_dir() {
         return Err(EngineError::Input(format!("--output {} is a folder", args.output.display())));
     }
@@ -180,6 +176,7 @@ fn build_spec(args: &RenderArgs) -> Result<JobSpec, EngineError> {
             seed: args.seed,
             window_length: args.window,
             overlap: None,
+            match_level: !args.keep_model_level,
         },
         noise,
     })

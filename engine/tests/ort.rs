@@ -41,7 +41,7 @@ fn variation(engine: &Engine, source: &Audio, strength: f32, steps: u32, sampler
         mode: Mode::Variation,
         source: Arc::new(source.clone()),
         strength: StrengthCurve::constant(strength),
-        settings: RenderSettings { steps, sampler, seed: 1, ..Default::default() },
+        settings: RenderSettings { match_level: false, steps, sampler, seed: 1, ..Default::default() },
         noise: None,
     };
     (*engine.submit(0, spec).wait().expect("render")).clone()
@@ -121,6 +121,7 @@ fn matches_the_python_reference_implementation() {
         source: Arc::new(source),
         strength: StrengthCurve::constant(params["strength"].as_f64().unwrap() as f32),
         settings: RenderSettings {
+            match_level: false,
             steps: params["steps"].as_u64().unwrap() as u32,
             sampler: SamplerKind::Ddim,
             ..Default::default()
@@ -214,7 +215,13 @@ fn interpolation_with_the_real_model() {
             mode: Mode::Interpolation { other: Arc::new(b.clone()), position: p },
             source: Arc::new(a.clone()),
             strength: StrengthCurve::constant(0.5),
-            settings: RenderSettings { steps: 20, sampler: SamplerKind::Ddim, seed: 1, ..Default::default() },
+            settings: RenderSettings {
+                match_level: false,
+                steps: 20,
+                sampler: SamplerKind::Ddim,
+                seed: 1,
+                ..Default::default()
+            },
             noise: None,
         };
         (*engine.submit(0, spec).wait().expect("interpolation")).clone()
@@ -259,6 +266,7 @@ fn matches_the_outside_reference_for_iplms_dpmpp_and_windows() {
             source: Arc::new(head(&source, frames)),
             strength: StrengthCurve::constant(case["strength"].as_f64().unwrap() as f32),
             settings: RenderSettings {
+                match_level: false,
                 steps: case["steps"].as_u64().unwrap() as u32,
                 sampler,
                 window_length: case["window"].as_u64().map(|w| w as usize),
@@ -294,6 +302,7 @@ fn matches_the_outside_reference_at_44k1() {
         source: Arc::new(source),
         strength: StrengthCurve::constant(case["strength"].as_f64().unwrap() as f32),
         settings: RenderSettings {
+            match_level: false,
             steps: case["steps"].as_u64().unwrap() as u32,
             sampler: SamplerKind::Ddim,
             ..Default::default()

@@ -16,7 +16,7 @@ fn spec(source: Audio, strength: f32) -> JobSpec {
         mode: Mode::Variation,
         source: Arc::new(source),
         strength: StrengthCurve::constant(strength),
-        settings: RenderSettings { steps: 10, ..Default::default() },
+        settings: RenderSettings { match_level: false, steps: 10, sampler: SamplerKind::Ddim, ..Default::default() },
         noise: None,
     }
 }
@@ -400,4 +400,35 @@ fn windows_with_the_same_times_share_calls_and_give_the_same_audio() {
     let mut model = Batching { info: info(4096), batch: 4, seen: Vec::new() };
     render(&s, &mut model, &mut Recorder::default()).unwrap();
     assert!(model.seen.iter().all(|&b| b == 1));
+}
+
+fn rms_db(a: &Audio) -> f64 {
+    let (s, n) = a.channels.iter().flatten().fold((0.0f64, 0usize), |(s, n), &x| (s + (x as f64).powi(2), n + 1));
+    10.0 * (s / n as f64).log10()
+}
+
+/// The zero model returns a variation at another level than its source (it keeps the noise, shrunk);
+/// level matching brings it back to the source's loudness, leaves strength 0 bit-exact, and leaves
+/// generation (no source to match) as the model made it.
+#[test]
+fn a_variation_comes_back_at_the_source_loudness_unless_asked_not_to() {
+    let src = chord(48_000, 3000);
+    let mut s = spec(src.clone(), 0.3);
+    let raw = render(&s, &mut Zero(info(4096)), &mut Recorder::default()).unwrap();
+    let raw_off = rms_db(&raw) - rms_db(&src);
+    assert!(raw_off.abs() > 1.0, "the zero model keeps the level ({raw_off:+.2} dB): nothing to test");
+    s.settings.match_level = true;
+    let matched = render(&s, &mut Zero(info(4096)), &mut Recorder::default()).unwrap();
+    let off = rms_db(&matched) - rms_db(&src);
+    assert!(off.abs() < 0.01, "matched render is {off:+.3} dB off the source");
+
+    let mut zero = spec(src.clone(), 0.0);
+    zero.settings.match_level = true;
+    assert_eq!(render(&zero, &mut Zero(info(4096)), &mut Recorder::default()).unwrap(), src);
+
+    let mut g = spec(src, 1.0);
+    g.mode = Mode::Generation;
+    let plain = render(&g, &mut Zero(info(4096)), &mut Recorder::default()).unwrap();
+    g.settings.match_level = true;
+    assert_eq!(render(&g, &mut Zero(info(4096)), &mut Recorder::default()).unwrap(), plain);
 }

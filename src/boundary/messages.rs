@@ -22,6 +22,8 @@ pub struct RenderChoice {
     pub position: f32,
     /// Render as soon as a capture completes.
     pub auto_render: bool,
+    /// Bring the take back to the source's loudness (the engine's `RenderSettings::match_level`).
+    pub match_level: bool,
 }
 
 /// Audio thread → bridge.

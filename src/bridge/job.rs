@@ -63,6 +63,7 @@ pub fn spec(source: &Source, choice: &RenderChoice, previous: Option<Arc<Audio>>
         steps: choice.steps.max(1),
         sampler: choice.sampler,
         seed: choice.seed,
+        match_level: choice.match_level,
         ..RenderSettings::default()
     };
     let spec = JobSpec {

@@ -19,6 +19,7 @@ pub fn entry(source: SourceEntry, choice: &RenderChoice) -> PendingEntry {
         steps: choice.steps,
         sampler: choice.sampler.name().into(),
         position: choice.position,
+        match_level: choice.match_level,
     }
 }
 
@@ -59,6 +60,7 @@ fn settings(audio: Arc<redance_engine::Audio>, entry: &PendingEntry) -> Result<(
         mode,
         position: if entry.position.is_finite() { entry.position } else { 0.5 },
         auto_render: true,
+        match_level: entry.match_level,
     };
     Ok((source, choice))
 }

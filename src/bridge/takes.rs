@@ -281,6 +281,7 @@ mod tests {
             mode: ModeKind::Variation,
             position: 0.5,
             auto_render: true,
+            match_level: true,
         }
     }
 

@@ -78,6 +78,10 @@ pub struct PendingEntry {
     pub sampler: String,
     /// Interpolation position (mode "interpolate").
     pub position: f32,
+    /// Whether the take is brought back to the source's loudness (absent before it was a setting:
+    /// then it was not).
+    #[serde(default)]
+    pub match_level: bool,
 }
 
 /// The saved takes: source, history, current take and pending render.
@@ -174,6 +178,7 @@ mod tests {
             steps: 12,
             sampler: "DDIM".into(),
             position: 0.5,
+            match_level: true,
         };
         let m = TakesManifest { source: Some(source), pending: Some(pending), ..TakesManifest::default() };
         assert_eq!(TakesManifest::parse(&m.to_value()).unwrap().unwrap(), m);

@@ -2,6 +2,7 @@
 //! sampler, streaming finished audio to an observer.
 
 mod interpolation;
+pub mod level;
 mod render;
 mod spec;
 mod strength;

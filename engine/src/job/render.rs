@@ -2,6 +2,7 @@
 //! finished stretch of audio to the observer as soon as no later window can change it.
 
 use super::interpolation::slerp;
+use super::level;
 use super::spec::{JobSpec, Mode};
 use crate::audio::Audio;
 use crate::denoiser::Denoiser;
@@ -129,7 +130,12 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
         };
         for (i, result) in group.zip(results) {
             let w = &plan.windows[i];
-            let planar: Vec<Vec<f32>> = result.chunks_exact(w.len).map(|c| c[..w.valid].to_vec()).collect();
+            let mut planar: Vec<Vec<f32>> = result.chunks_exact(w.len).map(|c| c[..w.valid].to_vec()).collect();
+            if settings.match_level
+                && let Some(target) = target_level(&spec.mode, &source, other.as_ref(), w.start, w.valid)
+            {
+                level::match_to(&mut planar, target);
+            }
             place(&mut out_model, &plan, i, &planar);
             observer.window_done(i);
 
@@ -141,6 +147,21 @@ pub fn render(spec: &JobSpec, denoiser: &mut dyn Denoiser, observer: &mut dyn Re
     }
     emit(observer, back.finish()?);
     Audio::new(host_rate, whole)
+}
+
+/// The RMS a window's render is matched to: its source's, or for an interpolation the blend of its
+/// two sources' (in dB, at the position); none for generation.
+fn target_level(mode: &Mode, source: &Audio, other: Option<&Audio>, start: usize, len: usize) -> Option<f32> {
+    let window_rms = |a: &Audio| level::rms(&a.slice_padded(start, len).channels);
+    match mode {
+        Mode::Variation => Some(window_rms(source)),
+        Mode::Interpolation { position, .. } => {
+            let (a, b) = (window_rms(source), window_rms(other?));
+            let p = *position as f32;
+            Some(if a > 0.0 && b > 0.0 { a.powf(1.0 - p) * b.powf(p) } else { (1.0 - p) * a + p * b })
+        }
+        Mode::Generation => None,
+    }
 }
 
 /// Consecutive windows that can share model calls: a variation or generation whose sampler draws no

@@ -85,11 +85,30 @@ pub struct RenderSettings {
     pub window_length: Option<usize>,
     /// Overlap between windows in model frames; `None` uses 1/8 of the window.
     pub overlap: Option<usize>,
+    /// Bring each window of a variation or interpolation back to its source's loudness (see
+    /// [`super::level`]); off, the render keeps the level the model gives it.
+    #[serde(default = "match_level_default")]
+    pub match_level: bool,
 }
 
+fn match_level_default() -> bool {
+    true
+}
+
+/// The product's defaults, for the plugin's parameters and the CLI alike: iPLMS at 20 steps lands
+/// within 41 dB of the converged render at a fifth of the notebook's calls
+/// (`cargo run --release -p redance-engine --example time_to_quality`).
 impl Default for RenderSettings {
     fn default() -> Self {
-        Self { steps: 50, sampler: SamplerKind::Ddim, eta: 0.0, seed: 0, window_length: None, overlap: None }
+        Self {
+            steps: 20,
+            sampler: SamplerKind::Iplms,
+            eta: 0.0,
+            seed: 0,
+            window_length: None,
+            overlap: None,
+            match_level: match_level_default(),
+        }
     }
 }
 
