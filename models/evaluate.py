@@ -139,7 +139,8 @@ def resolve_model(spec, work):
 def render(redance, model, clip, out, args, threads):
     if os.path.exists(out):
         return
-    cmd = [redance, "render", "--model", model, "--output", out + ".part.wav", "--provider", "cpu", *args]
+    # --keep-model-level: the model is measured, not the engine's loudness matching (a plain gain)
+    cmd = [redance, "render", "--model", model, "--output", out + ".part.wav", "--provider", "cpu", "--keep-model-level", *args]
     if clip:
         cmd += ["--input", clip]
     if threads:
