@@ -15,6 +15,43 @@ pub struct Cli {
 pub enum Command {
     /// Render a variation, an interpolation or a generation to a WAV file.
     Render(RenderArgs),
+    /// Import, list and remove Dance Diffusion models in your model folder.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Convert a Dance Diffusion checkpoint (Harmonai .ckpt or diffusers folder) and install it.
+    Import(ImportArgs),
+    /// The models installed in your model folder.
+    List,
+    /// Delete an installed model.
+    Remove {
+        /// The model's name (as `model list` shows it).
+        name: String,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// An original Harmonai checkpoint (e.g. glitch-440k.ckpt) or a diffusers Dance Diffusion folder.
+    pub source: PathBuf,
+    /// Name to install it under (default: the public checkpoint's name, else the file's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replace an installed model of the same name.
+    #[arg(long)]
+    pub force: bool,
+    /// Install the converter's Python packages from this folder of wheels only (no internet).
+    #[arg(long, value_name = "DIR")]
+    pub wheels: Option<PathBuf>,
+    /// Sample rate the model was trained at (checkpoints the table of public ones does not know).
+    #[arg(long, value_name = "HZ")]
+    pub rate: Option<u32>,
+    /// Training window (sample_size) in frames (checkpoints the table does not know).
+    #[arg(long, value_name = "FRAMES")]
+    pub window: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,7 +111,8 @@ pub struct RenderArgs {
     /// Where to write the result (32-bit float WAV at the input's rate).
     #[arg(long, short)]
     pub output: PathBuf,
-    /// Model folder (manifest.json + .onnx); default: the built-in model.
+    /// Model: an installed model's name (`redance model list`) or a folder (manifest.json + .onnx);
+    /// default: the built-in model.
     #[arg(long)]
     pub model: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "variation")]

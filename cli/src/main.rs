@@ -1,7 +1,8 @@
-//! `redance render …`: the engine from a terminal. Errors are one line on stderr and a non-zero exit;
-//! no partial output file is ever left behind (the WAV is written atomically at the end).
+//! `redance render …` and `redance model …`: the engine from a terminal. Errors are one line on
+//! stderr and a non-zero exit; no partial output file or half-installed model is ever left behind.
 
 mod args;
+mod model;
 mod plot;
 mod render;
 
@@ -10,7 +11,8 @@ use clap::Parser;
 fn main() {
     let cli = args::Cli::parse();
     let result = match cli.command {
-        args::Command::Render(args) => render::run(&args),
+        args::Command::Render(args) => render::run(&args).map_err(|e| e.to_string()),
+        args::Command::Model(command) => model::run(command),
     };
     if let Err(e) = result {
         eprintln!("redance: error: {e}");

@@ -18,7 +18,7 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
     spec.validate()?;
     let config = EngineConfig {
         runtime: RuntimeSearch { explicit: args.ort.clone(), ..Default::default() },
-        model: args.model.clone().map_or(ModelSource::Embedded, ModelSource::Path),
+        model: args.model.as_deref().map_or(ModelSource::Embedded, crate::model::resolve),
         session: SessionOptions {
             provider: match args.provider {
                 ProviderArg::Auto => ProviderChoice::Auto,

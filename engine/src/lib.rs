@@ -12,6 +12,7 @@ pub mod audio;
 pub mod backend;
 pub mod denoiser;
 pub mod error;
+pub mod import;
 pub mod job;
 pub mod metrics;
 pub mod model;

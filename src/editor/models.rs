@@ -32,7 +32,7 @@ fn fmt_s(frames: usize, rate: u32) -> String {
 
 /// The user's model folder: `models` under the data folder.
 pub fn user_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("models")
+    redance_engine::model::library::user_models_dir(data_dir)
 }
 
 /// Where models are looked for: the user's folder, `REDANCE_MODELS_DIR`, `models/` in the working

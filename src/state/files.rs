@@ -6,23 +6,10 @@ use redance_engine::Audio;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// `REDANCE_DATA_DIR`, else the platform's data folder + `Redance`.
+/// `REDANCE_DATA_DIR`, else the platform's data folder (defined once, in the engine: the CLI's model
+/// import uses the same folder).
 pub fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("REDANCE_DATA_DIR").filter(|d| !d.is_empty()) {
-        return dir.into();
-    }
-    let home = || std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-    if cfg!(target_os = "macos") {
-        home().join("Library/Application Support/Redance")
-    } else if cfg!(windows) {
-        std::env::var_os("APPDATA").map(PathBuf::from).unwrap_or_else(home).join("Redance")
-    } else {
-        std::env::var_os("XDG_DATA_HOME")
-            .filter(|d| !d.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home().join(".local/share"))
-            .join("redance")
-    }
+    redance_engine::model::library::default_data_dir()
 }
 
 /// SHA-256 over rate, channel count and the samples (f32 little-endian, planar).

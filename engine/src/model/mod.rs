@@ -1,6 +1,7 @@
 //! A Dance Diffusion model: where it comes from, what its manifest promises, and the ONNX Runtime
 //! session that runs it.
 
+pub mod library;
 mod manifest;
 mod options;
 mod runtime;
