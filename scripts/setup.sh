@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 # Debian packages: X11/GL for the editor (nice-plug-egui, baseview), ALSA/JACK for the standalone.
 packages=(pkg-config libasound2-dev libjack-jackd2-dev libx11-xcb-dev libxcb1-dev libxcb-icccm4-dev
   libxcb-dri2-0-dev libxcursor-dev libgl-dev libgl1-mesa-dev libxrandr-dev libxkbcommon-dev
-  libxkbcommon-x11-dev)
+  libxkbcommon-x11-dev
+  # `redance model import` makes its own Python environment (venv + ensurepip); so do its tests.
+  python3-venv)
 . scripts/debian-packages.sh
 ensure_debian_packages setup "${packages[@]}"
 

@@ -33,6 +33,7 @@ SUITES=(
   "clippy|gate"
   "cargo test|cargo"
   "models: checkpoint safety|pytest"
+  "model import (tiny checkpoint, end to end)|cargo"
   "bundle debug+assert_process_allocs|gate"
   "bundle release|gate"
   "clap-host (debug bundle)|cargo"
@@ -142,6 +143,9 @@ suite "cargo test" cargo test --workspace --exclude redance-clap-test --no-fail-
 # A user's checkpoint is untrusted: the pickle scan that refuses code needs no torch (the hosts' venv has pytest).
 suite "models: checkpoint safety" bash -c 'PY=$(bash tests/hosts/setup.sh) && "$PY" -m pytest -q -p no:cacheprovider \
   models/tests/test_checkpoint_safety.py --junitxml="$0"' "$LOGS/models-checkpoint-safety.xml"
+# `redance model import` for real: its own Python environment (torch from PyPI; kept in target/tmp/import-env,
+# so only the first run downloads), a tiny original-layout .ckpt converted, installed and rendered against PyTorch.
+suite "model import (tiny checkpoint, end to end)" cargo test -p redance-cli --test import_e2e --no-fail-fast
 # process() under nice-plug's allocation check: a debug CLAP bundle (kept aside, since the release
 # bundle is built into the same place next) in clack-host, on the zero fake model (tests/clap.rs) and
 # rendering with the built-in model in one and in eight instances (tests/real.rs).
