@@ -18,6 +18,7 @@ mod actions;
 pub mod buttons;
 pub mod demo;
 pub mod history;
+pub mod import;
 pub mod lane;
 mod lane_view;
 mod layout_probe;
@@ -99,6 +100,8 @@ pub struct App {
     models: Vec<ModelEntry>,
     /// The model this editor switched to (`None`: built-in); the engine does not report its source.
     model_folder: Option<PathBuf>,
+    /// Import… under the picker (its own thread; polled here).
+    import: import::ImportUi,
     /// Capture param to set true next frame (after releasing a stale latch).
     capture_rearm: bool,
     /// When a trigger parameter (Render / Keep / Export) was seen on.
@@ -131,6 +134,7 @@ impl App {
             engine_status_at: None,
             models: Vec::new(),
             model_folder: None,
+            import: import::ImportUi::default(),
             capture_rearm: false,
             trigger_at: None,
             note: None,

@@ -155,7 +155,9 @@ impl App {
                         }
                     }
                     ui.add_space(8.0);
-                    models::show(ui, &self.models, self.model_folder.as_deref())
+                    let pick = models::show(ui, &self.models, self.model_folder.as_deref());
+                    let imported = self.import.show(ui, &self.inputs.data_dir);
+                    pick.or(imported.map(|_| models::Pick::Rescan))
                 });
                 (params_rect, right.response.rect, right.inner)
             });
