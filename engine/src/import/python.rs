@@ -55,15 +55,14 @@ pub fn env_python(env: &Path) -> PathBuf {
     if cfg!(windows) { env.join("Scripts").join("python.exe") } else { env.join("bin").join("python") }
 }
 
-fn requirements_stamp(wheels: Option<&Path>) -> String {
-    let _ = wheels; // where the wheels came from does not change what is installed
+/// What the ready file holds: the requirements (where the wheels came from does not matter).
+fn requirements_stamp() -> String {
     REQUIREMENTS.join("\n") + "\n"
 }
 
 /// Whether `env` already has everything (made by an earlier import).
 pub fn is_ready(env: &Path) -> bool {
-    env_python(env).exists()
-        && std::fs::read_to_string(env.join(READY_FILE)).is_ok_and(|s| s == requirements_stamp(None))
+    env_python(env).exists() && std::fs::read_to_string(env.join(READY_FILE)).is_ok_and(|s| s == requirements_stamp())
 }
 
 /// Makes `env` (venv + pip install) unless it is ready. One progress note per pip step.
@@ -122,9 +121,15 @@ pub fn ensure_env(
     let torch_index = std::env::var("REDANCE_TORCH_INDEX_URL").unwrap_or_else(|_| TORCH_CPU_INDEX.into());
     let mut torch_args: Vec<&str> = offline.clone();
     if wheels.is_none() && !torch_index.is_empty() {
-        // An extra index: where it answers, its "+cpu" builds win over PyPI's (a higher local version);
-        // where it cannot be reached pip warns and takes PyPI's.
-        torch_args.extend(["--extra-index-url", &torch_index]);
+        // Asked first, briefly: pip would wait minutes on an index that does not answer.
+        if answers(&env_python(env), &torch_index, cancel)? {
+            // An extra index: its "+cpu" builds win over PyPI's (a higher local version).
+            torch_args.extend(["--extra-index-url", &torch_index]);
+        } else {
+            report.note(&format!(
+                "{torch_index} did not answer: torch comes from PyPI (larger: it brings CUDA libraries)"
+            ));
+        }
     }
     torch_args.push(REQUIREMENTS[0]);
     pip_step(pip(&torch_args), wheels, cancel, report)?;
@@ -132,8 +137,16 @@ pub fn ensure_env(
     let mut rest: Vec<&str> = offline.clone();
     rest.extend(&REQUIREMENTS[1..]);
     pip_step(pip(&rest), wheels, cancel, report)?;
-    std::fs::write(env.join(READY_FILE), requirements_stamp(wheels)).map_err(|e| super::io_words(&e, env))?;
+    std::fs::write(env.join(READY_FILE), requirements_stamp()).map_err(|e| super::io_words(&e, env))?;
     Ok(())
+}
+
+/// Whether `index` answers within 10 s (through the same proxy settings pip uses).
+fn answers(python: &Path, index: &str, cancel: &AtomicBool) -> Result<bool, ImportError> {
+    let mut cmd = Command::new(python);
+    cmd.args(["-c", "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)"])
+        .arg(format!("{}/torch/", index.trim_end_matches('/')));
+    Ok(child::run(cmd, "Python", cancel, &mut |_| {})?.success)
 }
 
 fn pip_step(
