@@ -22,6 +22,7 @@ struct Running {
     phase: String,
 }
 
+/// The Import… row's state: the path being typed, the running import, the last outcome.
 #[derive(Default)]
 pub struct ImportUi {
     /// The path typed or pasted into the field.

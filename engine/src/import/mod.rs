@@ -28,8 +28,9 @@ pub struct ImportRequest {
     pub force: bool,
     /// Install pip packages from this folder of wheels only (offline machines).
     pub wheels: Option<PathBuf>,
-    /// Model rate and window, for checkpoints the table and config do not know.
+    /// The model's sample rate, for checkpoints the table and config do not know.
     pub sample_rate: Option<u32>,
+    /// The model's training window (`sample_size`) in frames, likewise.
     pub window_length: Option<usize>,
     /// Where the model folder, the work folders and the Python environment live.
     pub data_dir: PathBuf,
@@ -40,19 +41,25 @@ pub struct ImportRequest {
 /// A finished import.
 #[derive(Debug, Clone)]
 pub struct Imported {
+    /// The installed model's name (its folder's too).
     pub name: String,
+    /// Where it was installed.
     pub dir: PathBuf,
+    /// Its sample rate, in Hz.
     pub sample_rate: u32,
+    /// Its window, in frames at its rate.
     pub window_length: usize,
     /// (length, max |ONNX Runtime − PyTorch|, max |PyTorch|) of the check.
     pub parity: Vec<(usize, f64, f64)>,
 }
 
+/// Why an import did not install a model.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The message is in plain words, with the fix where there is one.
     #[error("{0}")]
     Failed(String),
+    /// Cancelled by the user (Ctrl-C, the editor's Cancel); the work folder is removed.
     #[error("import cancelled; nothing was installed")]
     Cancelled,
 }

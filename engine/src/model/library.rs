@@ -35,6 +35,7 @@ pub fn user_models_dir(data_dir: &Path) -> PathBuf {
 pub struct InstalledModel {
     /// The folder holding `manifest.json`.
     pub dir: PathBuf,
+    /// Its manifest, checked.
     pub manifest: Manifest,
     /// Bytes of every file in the folder.
     pub size_bytes: u64,
