@@ -139,6 +139,13 @@ impl Plugin for Redance {
         context.set_latency_samples(0);
         let channels = layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
         let offline = buffer_config.process_mode == ProcessMode::Offline;
+        // What each host says here is in the README (Ardour's export: real-time, then free-wheels).
+        nice_log!(
+            "Redance: activated at {} Hz, blocks up to {}, {:?} processing",
+            buffer_config.sample_rate,
+            buffer_config.max_buffer_size,
+            buffer_config.process_mode
+        );
         self.activate_with(buffer_config.sample_rate, channels, buffer_config.max_buffer_size as usize, offline);
         true
     }

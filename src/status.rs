@@ -30,6 +30,8 @@ pub struct Status {
     pub captures_completed: AtomicU64,
     /// Capture was cut to the buffer's maximum length; audio thread, at capture start.
     pub capture_truncated: AtomicBool,
+    /// Armed while the host's transport is stopped: the capture waits for Play; audio thread.
+    pub capture_waits_for_play: AtomicBool,
     /// Arming found no free capture buffer (the bridge still holds both); audio thread.
     pub capture_refused: AtomicBool,
     /// Frames of the current take present in the take buffer, and its length; audio thread.
@@ -43,6 +45,18 @@ pub struct Status {
     pub requests_sent: AtomicU64,
     /// See `requests_sent`.
     pub requests_handled: AtomicU64,
+    /// Frames the audio thread has processed (all blocks); audio thread, every block. The bridge
+    /// measures the host's pace from it (`bridge/pace.rs`).
+    pub frames_processed: AtomicU64,
+    /// The host processes much faster than real time without having said it is offline (Ardour's
+    /// export): the audio thread then holds blocks for a pending take as offline; bridge.
+    pub host_freewheeling: AtomicBool,
+    /// Whether the host activated the plugin for offline processing; audio thread, every block.
+    pub host_offline: AtomicBool,
+    /// Blocks the audio thread held for a pending take; audio thread.
+    pub offline_waits: AtomicU64,
+    /// Whether the audio thread is holding a block for a pending take now; audio thread.
+    pub offline_waiting: AtomicBool,
     /// A take is being streamed into the audio thread (render running or restore); bridge.
     pub streaming: AtomicBool,
     /// A render job is queued or running; bridge.
@@ -119,6 +133,14 @@ impl Status {
             2 => CapturePhase::Capturing,
             _ => CapturePhase::Idle,
         }
+    }
+
+    /// A render is running and the host plays in real time (not activated offline, not seen
+    /// free-wheeling): a bounce started now cannot wait for the take and may miss it.
+    pub fn bounce_may_miss(&self) -> bool {
+        self.rendering.load(Ordering::Relaxed)
+            && !self.host_offline.load(Ordering::Relaxed)
+            && !self.host_freewheeling.load(Ordering::Relaxed)
     }
 
     /// Non-audio threads only (locks).

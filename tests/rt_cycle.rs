@@ -362,3 +362,83 @@ fn eight_instances_share_one_engine() {
         t.join().unwrap();
     }
 }
+
+/// Arms while the host's transport is stopped (at `stopped_at`), runs stopped blocks, then plays from
+/// there until the capture completes; returns the saved source's timeline position.
+fn arm_stopped_then_play(rig: &mut Rig, stopped_at: i64, block: usize) -> serde_json::Value {
+    let mut sink = vec![Vec::new(); 2];
+    rig.sim.pos = stopped_at;
+    rig.sim.playing = false;
+    rig.params.capture = false;
+    rig.block(block, &signal, false, &mut sink);
+    rig.params.capture = true;
+    for _ in 0..50 {
+        rig.sim.pos = stopped_at; // a stopped transport does not move
+        rig.block(block, &signal, false, &mut sink);
+    }
+    assert_eq!(rig.status().captures_completed.load(Ordering::Acquire), 0, "captured while stopped");
+    assert_eq!(rig.status().capture_phase(), redance::status::CapturePhase::Armed);
+    assert!(rig.status().capture_waits_for_play.load(Ordering::Relaxed), "the status says it waits for Play");
+    rig.sim.pos = stopped_at;
+    rig.sim.playing = true;
+    let began = std::time::Instant::now();
+    while rig.status().captures_completed.load(Ordering::Acquire) == 0 {
+        assert!(began.elapsed().as_secs() < 60, "capture never completed after Play");
+        rig.block(block, &signal, false, &mut sink);
+    }
+    assert!(!rig.status().capture_waits_for_play.load(Ordering::Relaxed));
+    rig.params.capture = false;
+    rig.wait_for("the saved capture", |r| !r.manifest()["source"].is_null());
+    rig.manifest()["source"]["start_pos"].clone()
+}
+
+#[test]
+fn armed_while_stopped_waits_for_play_then_the_bar_line() {
+    for block in [1, 64, 1024] {
+        let mut rig = Rig::new(engine(zero), 2, block);
+        rig.sim = Sim::at(0, TEMPO);
+        rig.params.length = 1;
+        let start = arm_stopped_then_play(&mut rig, 30_001, block);
+        assert_eq!(start, serde_json::json!(BAR), "block {block}: capture starts on the first bar line after Play");
+    }
+}
+
+#[test]
+fn armed_while_stopped_with_start_now_starts_at_play() {
+    let mut rig = Rig::new(engine(zero), 2, 256);
+    rig.sim = Sim::at(0, TEMPO);
+    rig.params.length = 1;
+    rig.params.start_on_bar = false;
+    let start = arm_stopped_then_play(&mut rig, 30_001, 256);
+    assert_eq!(start, serde_json::json!(30_001), "capture starts with Play");
+}
+
+/// pedalboard: offline, a tempo but never playing. Waiting for Play there would never capture.
+#[test]
+fn offline_host_with_a_stopped_transport_captures_at_once() {
+    let mut rig = Rig::new(engine(zero), 2, 512);
+    rig.sim = Sim::at(0, TEMPO);
+    rig.sim.playing = false;
+    rig.params.length = 1;
+    rig.capture(512, &signal, true);
+    rig.wait_for("the saved capture", |r| !r.manifest()["source"].is_null());
+    assert_eq!(rig.manifest()["source"]["start_pos"], serde_json::Value::Null, "no timeline: plays freely");
+}
+
+/// After a tempo change (100 BPM from bar 2 = beat 4, with Ardour's beats rounded to 1/1920),
+/// capture starts on the bar line to the sample, not where the rounded beat puts it.
+#[test]
+fn bar_line_after_a_tempo_change_is_sample_exact() {
+    let bar_100 = 115_200; // one 4/4 bar at 100 BPM, 48 kHz
+    for (block, arm_at) in [(512, BAR + 40_007), (1024, BAR + 3), (64, BAR + 2 * bar_100 - 20_001)] {
+        let mut rig = Rig::new(engine(zero), 2, block);
+        rig.sim = Sim { tempo_since: Some((BAR, 4.0)), ..Sim::at(arm_at, 100.0) };
+        rig.params.length = 1;
+        rig.capture(block, &signal, false);
+        rig.wait_for("the saved capture", |r| !r.manifest()["source"].is_null());
+        // Capture was armed one block after `arm_at`: the next bar line after that.
+        let armed = arm_at + block as i64;
+        let expect = BAR + (armed - BAR + bar_100 - 1) / bar_100 * bar_100;
+        assert_eq!(rig.manifest()["source"]["start_pos"], serde_json::json!(expect), "block {block}, armed at {armed}");
+    }
+}

@@ -6,6 +6,7 @@
 
 mod job;
 mod outbox;
+mod pace;
 mod pending;
 pub mod takes;
 mod thread;

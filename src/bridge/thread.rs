@@ -9,6 +9,7 @@ use super::job::{self, Source};
 use super::outbox::Outbox;
 use super::takes::Takes;
 use crate::boundary::{BridgeCommand, BridgeEnds, MAX_CAPTURE_SECONDS, Placement, RenderChoice, ToBridge};
+use super::pace::Pace;
 use crate::shared::Shared;
 use crate::state::manifest::TakesManifest;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -53,13 +54,16 @@ pub struct BridgeThread {
     job: Option<ActiveJob>,
     /// The last state load handled (see `Status::restore_requested`).
     restore_seen: u64,
+    /// The host's processing pace: tells Ardour's free-wheeling export from real-time playback.
+    pace: Pace,
 }
 
 impl BridgeThread {
     /// The thread's state for instance `owner`; [`BridgeThread::run`] is the thread.
     pub fn new(config: BridgeConfig, shared: Arc<Shared>, owner: u64) -> Self {
+        let pace = Pace::new(&shared.status);
         let takes = Takes::new(config.data_dir.clone(), config.export_dir.clone());
-        Self { config, shared, owner, ends: None, outbox: Outbox::default(), takes, job: None, restore_seen: 0 }
+        Self { config, shared, owner, ends: None, outbox: Outbox::default(), takes, job: None, restore_seen: 0, pace }
     }
 
     /// The loop, until [`BridgeCommand::Shutdown`] or the plugin's side is gone.
@@ -79,6 +83,7 @@ impl BridgeThread {
             self.poll_job();
             self.check_restore();
             self.pump();
+            self.check_pace();
         }
         if let Some(job) = self.job.take() {
             job.handle.cancel();
@@ -122,6 +127,26 @@ impl BridgeThread {
 
     fn num_channels(&self) -> usize {
         self.ends.as_ref().map_or(CHANNELS_BEFORE_ACTIVATION, |e| e.config.num_channels)
+    }
+
+    /// Logs when the host starts or stops bouncing faster than real time (what it tells the plugin
+    /// then, for the README's table of hosts).
+    fn check_pace(&mut self) {
+        let Some(rate) = self.ends.as_ref().map(|e| e.config.sample_rate) else { return };
+        let status = &self.shared.status;
+        if let Some((fast, ratio)) = self.pace.update(status, rate) {
+            let (playing, pos) = (
+                status.transport_playing.load(Ordering::Relaxed),
+                status.transport_pos_samples.load(Ordering::Relaxed),
+            );
+            let offline = status.host_offline.load(Ordering::Relaxed);
+            nice_plug::prelude::nice_log!(
+                "Redance: the host processes at {ratio:.1}x real time ({}; activated for {} processing, transport {} at {pos})",
+                if fast { "bouncing: pending renders are waited for" } else { "real time again" },
+                if offline { "offline" } else { "real-time" },
+                if playing { "playing" } else { "stopped" },
+            );
+        }
     }
 
     /// A new activation: new rings; whatever take there is goes into the new take buffer.

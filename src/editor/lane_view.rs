@@ -60,6 +60,9 @@ impl App {
         let capture = s.capture_phase();
         let placeholder = match (kind, capture, &slot.error) {
             (_, _, Some(e)) => format!("Could not load: {e}"),
+            (LaneKind::Source, CapturePhase::Armed, _) if s.capture_waits_for_play.load(Ordering::Relaxed) => {
+                "Armed: capture starts when the transport plays…".into()
+            }
             (LaneKind::Source, CapturePhase::Armed, _) => "Armed: capture starts at the next bar line…".into(),
             (LaneKind::Source, CapturePhase::Capturing, _) => "Capturing…".into(),
             (LaneKind::Source, _, _) if slot.key.is_some() => "Loading…".into(),

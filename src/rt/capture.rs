@@ -1,4 +1,4 @@
-//! Capture on the audio thread: arm, wait for the bar line (or start now), copy the input and record
+//! Capture on the audio thread: arm, wait for Play and the bar line (or start now), copy the input and record
 //! the strength along it into a pool buffer, hand the full buffer to the bridge. No allocation: the
 //! buffers come from the pool filled in `activate`.
 
@@ -43,6 +43,9 @@ pub struct CaptureInput<'a> {
     pub length: u32,
     /// Start on the next bar line (otherwise at once).
     pub start_on_bar: bool,
+    /// The host reports a transport that is stopped (and is not bouncing offline): an armed capture
+    /// waits for Play. A host without transport information never plays, so it does not wait.
+    pub wait_for_play: bool,
     /// Strength for this block, in 0–1.
     pub strength: f32,
     /// The render settings, recorded when the capture completes.
@@ -88,7 +91,9 @@ impl Capture {
         let mut completed = self.flush_outgoing(to_bridge, status);
         let n = input.io.first().map_or(0, |c| c.len());
         let mut offset = 0;
-        if matches!(self.phase, Phase::Armed) {
+        let armed = matches!(self.phase, Phase::Armed);
+        status.capture_waits_for_play.store(armed && input.wait_for_play, Ordering::Relaxed);
+        if armed && !input.wait_for_play {
             let start = if input.start_on_bar { input.transport.frames_to_next_bar(self.sample_rate) } else { None };
             let start = start.unwrap_or(0);
             if start < n {

@@ -2,6 +2,7 @@
 //! `process()` calls [`RtCore::process`] and nothing else; tests drive it directly under
 //! `assert_no_alloc`. No nice-plug types below this point except the transport conversion.
 
+mod beat_clock;
 mod capture;
 mod take;
 mod transport;
@@ -11,6 +12,7 @@ pub use transport::TransportInfo;
 use crate::boundary::{HostConfig, RenderChoice, RtLink, ToBridge};
 use crate::shared::Shared;
 use crate::status::{Audition, Status};
+use beat_clock::BeatClock;
 use capture::{Capture, CaptureInput};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -80,6 +82,8 @@ pub struct RtCore {
     last: Option<Triggers>,
     /// (take id, frames ready) when an offline wait timed out; no more waiting until it changes.
     offline_gave_up: Option<(u64, usize)>,
+    /// The exact musical position under the host's rounded one, for the capture's bar line.
+    clock: BeatClock,
 }
 
 impl RtCore {
@@ -93,6 +97,7 @@ impl RtCore {
             shared,
             last: None,
             offline_gave_up: None,
+            clock: BeatClock::default(),
         }
     }
 
@@ -123,11 +128,15 @@ impl RtCore {
             }
         }
         self.triggers(params);
+        let musical = self.clock.refine(transport, self.config.sample_rate);
         let input = CaptureInput {
             io,
-            transport,
+            transport: &musical,
             length: params.length,
             start_on_bar: params.start_on_bar,
+            // An offline host with a stopped transport (pedalboard) renders what it is given and
+            // never plays: waiting there would never capture.
+            wait_for_play: transport.reports_transport() && !transport.playing && !offline,
             strength: if params.strength.is_finite() { params.strength.clamp(0.0, 1.0) } else { 0.0 },
             choice: params.choice,
         };
@@ -135,7 +144,12 @@ impl RtCore {
 
         let budget = drain_budget(n);
         self.take.drain(&mut self.link.take_msgs, &mut self.link.take_samples, budget, &self.shared.status);
-        if offline {
+        let status = &self.shared.status;
+        status.frames_processed.fetch_add(n as u64, Ordering::Relaxed);
+        status.host_offline.store(offline, Ordering::Relaxed);
+        // A host bouncing far faster than real time without saying so (Ardour's export) is offline
+        // too: the bridge measures its pace (bridge/pace.rs).
+        if offline || status.host_freewheeling.load(Ordering::Relaxed) {
             self.wait_for_take(n, transport, params.looping);
         }
         let mix = if params.mix.is_finite() { params.mix.clamp(0.0, 1.0) } else { 1.0 };
@@ -150,8 +164,17 @@ impl RtCore {
     }
 
     /// Offline only: waits until the frames this block plays have arrived, the render is over, or
-    /// nothing arrived for [`OFFLINE_WAIT_TIMEOUT`].
+    /// nothing arrived for [`OFFLINE_WAIT_TIMEOUT`]. It sleeps 1 ms at a time (no lock, no condition
+    /// variable: the bridge never has to wake the audio thread) and drains the ring between naps.
     fn wait_for_take(&mut self, n: usize, transport: &TransportInfo, looping: bool) {
+        let mut waited = false;
+        self.wait_until_ready(n, transport, looping, &mut waited);
+        if waited {
+            self.shared.status.offline_waiting.store(false, Ordering::Relaxed);
+        }
+    }
+
+    fn wait_until_ready(&mut self, n: usize, transport: &TransportInfo, looping: bool, waited: &mut bool) {
         let mut last_progress = Instant::now();
         let mut last_seen = (self.take.id(), self.take.ready());
         if self.offline_gave_up == Some(last_seen) {
@@ -171,6 +194,11 @@ impl RtCore {
                 // Give up on this take until it moves again: a stuck render must not stall every block.
                 self.offline_gave_up = Some(last_seen);
                 return;
+            }
+            if !*waited {
+                *waited = true;
+                status.offline_waiting.store(true, Ordering::Relaxed);
+                status.offline_waits.fetch_add(1, Ordering::Relaxed);
             }
             std::thread::sleep(OFFLINE_WAIT_POLL);
             self.take.drain(&mut self.link.take_msgs, &mut self.link.take_samples, usize::MAX, &self.shared.status);

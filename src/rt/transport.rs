@@ -50,6 +50,12 @@ impl TransportInfo {
         }
     }
 
+    /// Whether the host tells anything about its transport (a tempo or a position), playing or not.
+    /// A host that does, stopped, will play later; one that does not never will.
+    pub fn reports_transport(&self) -> bool {
+        self.tempo_bpm.is_some() || self.pos_samples.is_some() || self.pos_beats.is_some()
+    }
+
     /// A playing timeline: takes anchor to it and play in place.
     pub fn on_timeline(&self) -> bool {
         self.playing && self.pos_samples.is_some()
@@ -141,6 +147,14 @@ mod tests {
         t.pos_beats = Some((exact / 24_000.0 * 1920.0).round() / 1920.0);
         t.bar_start_beats = Some(0.0);
         assert_eq!(t.frames_to_next_bar(48_000.0), Some(96_000 - exact as usize));
+    }
+
+    #[test]
+    fn no_transport_is_told_from_a_stopped_one() {
+        assert!(!TransportInfo::NONE.reports_transport());
+        let mut t = at(2.0);
+        t.playing = false;
+        assert!(t.reports_transport());
     }
 
     #[test]

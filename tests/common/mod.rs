@@ -67,29 +67,40 @@ pub struct Sim {
     pub sig: (i32, i32),
     pub pos: i64,
     pub rate: f32,
+    /// A tempo map: the tempo began at this sample, on this beat; beats then come rounded to
+    /// 1/1920 like Ardour's, with the bar start exact.
+    pub tempo_since: Option<(i64, f64)>,
 }
 
 impl Sim {
     pub fn at(pos: i64, tempo: f64) -> Self {
-        Self { playing: true, tempo: Some(tempo), sig: (4, 4), pos, rate: RATE }
+        Self { playing: true, tempo: Some(tempo), sig: (4, 4), pos, rate: RATE, tempo_since: None }
     }
 
     pub fn none() -> Self {
-        Self { playing: false, tempo: None, sig: (4, 4), pos: 0, rate: RATE }
+        Self { playing: false, tempo: None, sig: (4, 4), pos: 0, rate: RATE, tempo_since: None }
     }
 
     pub fn info(&self) -> TransportInfo {
         if !self.playing && self.tempo.is_none() {
             return TransportInfo::NONE;
         }
-        let beats = self.tempo.map(|t| self.pos as f64 / self.rate as f64 * t / 60.0);
+        let (since, since_beats) = self.tempo_since.unwrap_or((0, 0.0));
+        let beats = self.tempo.map(|t| since_beats + (self.pos - since) as f64 / self.rate as f64 * t / 60.0);
+        let bar_beats = self.sig.0 as f64 * 4.0 / self.sig.1 as f64;
+        let (beats, bar_start) = match self.tempo_since {
+            Some(_) => {
+                (beats.map(|b| (b * 1920.0).round() / 1920.0), beats.map(|b| (b / bar_beats).floor() * bar_beats))
+            }
+            None => (beats, None),
+        };
         TransportInfo {
             playing: self.playing,
             tempo_bpm: self.tempo,
             time_sig: Some(self.sig),
             pos_samples: Some(self.pos),
             pos_beats: beats,
-            bar_start_beats: None,
+            bar_start_beats: bar_start,
         }
     }
 
