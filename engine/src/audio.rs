@@ -155,7 +155,20 @@ impl Audio {
             }
             w.finalize().map_err(|e| err(e.to_string()))?;
         }
+        // Whole on disk before the name appears, and the name on disk before anyone is told: a crash
+        // at any point leaves either no file or the complete one.
+        tmp.as_file().sync_all().map_err(|e| err(format!("cannot sync ({e})")))?;
         tmp.persist(path).map_err(|e| err(format!("cannot write ({})", e.error)))?;
+        sync_dir(dir).map_err(|e| err(format!("cannot sync its folder ({e})")))?;
         Ok(())
     }
+}
+
+/// Makes a rename in `dir` durable (Unix: fsync on the folder; elsewhere the rename is enough).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
