@@ -29,6 +29,9 @@ pub struct BridgeConfig {
     pub data_dir: PathBuf,
     /// Where Export writes.
     pub export_dir: PathBuf,
+    /// Measure the host's pace and treat one far faster than real time as bouncing offline
+    /// (`pace.rs`). Off in test rigs, which drive the audio thread as fast as they can on purpose.
+    pub detect_freewheel: bool,
 }
 
 impl BridgeConfig {
@@ -42,7 +45,7 @@ impl BridgeConfig {
         } else {
             Engine::global()
         };
-        Self { engine, data_dir, export_dir }
+        Self { engine, data_dir, export_dir, detect_freewheel: true }
     }
 }
 

@@ -7,10 +7,11 @@ use crate::status::Status;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// At least this many times real time, over at least [`FAST_MIN_AUDIO_S`] of audio: free-wheeling.
-/// A real-time host cannot get there: even 8192-frame blocks in a burst are far from half a second.
+/// At least this many times real time, over at least [`FAST_MIN_AUDIO_S`] of audio inside one
+/// [`WINDOW`]: free-wheeling. A real-time host cannot get there: its bursts (8192-frame blocks, a
+/// render-ahead buffer) are far from a second of audio in a quarter of a second.
 const FAST_RATIO: f64 = 4.0;
-const FAST_MIN_AUDIO_S: f64 = 0.5;
+const FAST_MIN_AUDIO_S: f64 = 1.0;
 /// Back to real time: a window this long paced between [`REALTIME_MIN_RATIO`] and
 /// [`REALTIME_MAX_RATIO`], the audio thread not waiting in it.
 const WINDOW: Duration = Duration::from_millis(250);
@@ -82,7 +83,7 @@ mod tests {
         let mut pace = Pace::new(&status);
         assert_eq!(feed(&status, &mut pace, 0.3, Duration::from_millis(300)), None);
         assert!(!status.host_freewheeling.load(Ordering::Relaxed));
-        let fast = feed(&status, &mut pace, 2.0, Duration::from_millis(100));
+        let fast = feed(&status, &mut pace, 3.0, Duration::from_millis(100));
         assert!(matches!(fast, Some((true, r)) if r > FAST_RATIO), "{fast:?}");
         // Held by the audio thread's own wait, then slow: still free-wheeling.
         status.offline_waiting.store(true, Ordering::Relaxed);

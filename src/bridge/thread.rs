@@ -132,6 +132,9 @@ impl BridgeThread {
     /// Logs when the host starts or stops bouncing faster than real time (what it tells the plugin
     /// then, for the README's table of hosts).
     fn check_pace(&mut self) {
+        if !self.config.detect_freewheel {
+            return;
+        }
         let Some(rate) = self.ends.as_ref().map(|e| e.config.sample_rate) else { return };
         let status = &self.shared.status;
         if let Some((fast, ratio)) = self.pace.update(status, rate) {

@@ -134,7 +134,13 @@ impl Rig {
 
     pub fn with_dir(engine: &'static Engine, channels: usize, max_block: usize, data_dir: PathBuf) -> Rig {
         let shared = Arc::new(Shared::default());
-        let config = BridgeConfig { engine, data_dir: data_dir.clone(), export_dir: data_dir.join("exports") };
+        // The rig runs far faster than real time; `offline` says when it bounces.
+        let config = BridgeConfig {
+            engine,
+            data_dir: data_dir.clone(),
+            export_dir: data_dir.join("exports"),
+            detect_freewheel: false,
+        };
         let bridge = Bridge::spawn(config, shared.clone());
         let rt_config = HostConfig::new(RATE, channels, max_block);
         let link = bridge.attach(rt_config);

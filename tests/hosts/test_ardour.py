@@ -241,3 +241,99 @@ def test_offline_export_contains_the_takes_where_the_clip_was(cycle, export):
     assert d < 1e-5, f"the export differs from what pass 2 played (max {d:g}): the bounce does not hold the takes"
     start, end = _take_span(c)
     assert np.abs(ex[:, start:end] - dry[:, start:end]).max() > 1e-3, "the export is dry where the takes were"
+
+
+# --- Capture armed while stopped, after a tempo change; saved mid-render; bounced from a fresh load ---
+#
+# tests/hosts/ardour/stopped.lua: 120 BPM, then 100 BPM from bar 2; the playhead mid-bar after the
+# change, Capture raised while the transport is stopped, Play: the capture must start on the next
+# bar line of the new tempo (to the sample) and last one bar. The clip is then turned down to half
+# gain and the session saved at once, mid-render, and closed. `ardour7-export` loads it afresh: the
+# plugin renders the saved capture again, and the bounce must hold the take where it was captured.
+
+
+def _plugin_states(ardour_file: Path) -> list[bytes]:
+    import base64
+    import re
+
+    xml = ardour_file.read_text()
+    return [base64.b64decode(c) for c in re.findall(r"<chunk>([^<]*)</chunk>", xml)]
+
+
+@pytest.fixture(scope="module")
+def stopped(ardour_env) -> dict:
+    work = workdir("ardour-stopped")
+    session = work / "session"
+    manifest_path = work / "stopped.manifest"
+    env = dict(ardour_env)
+    env.update(
+        REDANCE_SESSION_DIR=str(session),
+        REDANCE_SESSION_NAME="redance",
+        REDANCE_PLUGIN=PROFILE.name,
+        REDANCE_PARAMS=";".join(f"{k}={v}" for k, v in PROFILE.params.items()),
+        REDANCE_CAPTURE_PARAM=PROFILE.capture,
+        REDANCE_STRENGTH_PARAM=PROFILE.strength,
+        REDANCE_MANIFEST=str(manifest_path),
+    )
+    lua_log = work / "stopped.log"
+    stdbuf = ["stdbuf", "-oL", "-eL"] if shutil.which("stdbuf") else []
+    p = _run([*stdbuf, "ardour7-lua", str(HERE / "ardour" / "stopped.lua")], env, 300, lua_log)
+    assert manifest_path.exists(), f"stopped.lua wrote no manifest (rc {p.returncode}):\n{_tail(lua_log)}"
+    m = _manifest(manifest_path)
+    assert m.get("status") == "ok", f"stopped.lua: {m.get('error')}\n{_tail(lua_log)}"
+    chans = [read_wav(m[f"clip.file{c}"])[0][0] for c in (0, 1)]
+    n = min(len(c) for c in chans)
+    return dict(m=m, work=work, session=session, env=ardour_env, clip=np.stack([c[:n] for c in chans]), n=n)
+
+
+@pytest.fixture(scope="module")
+def stopped_export(stopped) -> tuple[np.ndarray, str]:
+    c = stopped
+    wav = c["work"] / "export.wav"
+    exp_log = c["work"] / "export.log"
+    p = _run(["ardour7-export", "-b", "float", "-o", str(wav), str(c["session"]), "redance"],
+             c["env"], RENDER_TIMEOUT + 120, exp_log)
+    text = exp_log.read_text(errors="replace")
+    # What Ardour told the plugin (the plugin logs its activation and the host's pace)
+    for line in text.splitlines():
+        if "Redance:" in line:
+            log(f"export: {line.strip()}")
+    assert wav.exists(), f"ardour7-export wrote nothing (rc {p.returncode}):\n{_tail(exp_log)}"
+    x, rate = read_wav(wav)
+    assert rate == int(c["m"]["rate"]) and x.shape[0] == 2
+    return x, text
+
+
+def test_a_project_saved_mid_render_holds_the_capture(stopped):
+    states = _plugin_states(stopped["session"] / "redance.ardour")
+    assert states, "no plugin state in the saved session"
+    s = states[0]
+    assert b"pending" in s and b"source" in s, (
+        "the session saved mid-render holds no pending capture: closing it would lose the capture"
+    )
+
+
+def test_capture_armed_while_stopped_starts_on_the_bar_line_after_play_and_the_tempo_change(stopped, stopped_export):
+    c = stopped
+    x, text = stopped_export
+    clip, n = c["clip"], c["n"]
+    r0, r1 = int(c["m"]["region.start"]), int(c["m"]["region.end"])
+    ex = x[:, :n]
+    full = np.all(np.abs(ex - clip) < EXACT, axis=0)
+    half = np.all(np.abs(ex - 0.5 * clip) < EXACT, axis=0)
+    idx = np.nonzero(full & ~half)[0]
+    assert len(idx), (
+        "the bounce of the project saved mid-render is dry: the re-rendered take was not waited for\n"
+        + "\n".join(l for l in text.splitlines() if "Redance" in l)
+    )
+    start, end = int(idx.min()), int(idx.max()) + 1
+    log(f"stopped-then-Play take heard at [{start}, {end}); bar line after the tempo change [{r0}, {r1})")
+    assert abs(start - r0) <= BAR_TOL, f"capture began {start - r0} samples from the bar line at {r0}"
+    assert abs((end - start) - (r1 - r0)) <= BAR_TOL, f"take lasts {end - start} samples, one bar is {r1 - r0}"
+    lo, hi = EDGE, n - TAIL
+    outside = np.ones(n, bool)
+    outside[start:end] = False
+    outside[:lo] = False
+    outside[hi:] = False
+    d = np.abs(ex[:, outside] - 0.5 * clip[:, outside]).max()
+    assert d < EXACT, f"the bounce is not dry outside the take (max diff {d:g})"

@@ -1,0 +1,152 @@
+-- Capture armed while the transport is stopped, after a tempo change, saved mid-render (run by
+-- tests/hosts/test_ardour.py through `ardour7-lua`; the Python side then bounces the saved session
+-- with `ardour7-export`, a fresh load that must render the capture again and hold the bounce for it):
+--
+--  1. new session (dummy backend, "Sine Sweep"), 120 BPM from 0 and REDANCE_BPM2 from bar 2
+--     (sample 96000 at 48 kHz = beat 4); track A records a clip from the generator;
+--  2. the plugin on A (strength 0: the take is the source itself); the playhead is put mid-bar after
+--     the tempo change and Capture is set to 1 WHILE STOPPED; the transport stays stopped a while
+--     (nothing may be captured), then rolls: capture starts on the next bar line of the new tempo;
+--  3. the clip is turned down to half gain (so the take stands out from the dry signal), the session
+--     is saved at once (the render has just started) and closed.
+--
+-- Manifest (key=value) for the Python side, as cycle.lua's.
+
+local function env(name, default)
+	local v = os.getenv(name)
+	if v == nil or v == "" then return default end
+	return v
+end
+
+local DIR = assert(os.getenv("REDANCE_SESSION_DIR"), "REDANCE_SESSION_DIR")
+local NAME = env("REDANCE_SESSION_NAME", "redance")
+local PLUGIN = env("REDANCE_PLUGIN", "Redance")
+local RATE = tonumber(env("REDANCE_RATE", "48000"))
+local BPM2 = tonumber(env("REDANCE_BPM2", "100"))
+local CLIP_S = tonumber(env("REDANCE_CLIP_S", "12"))
+local STOPPED_S = tonumber(env("REDANCE_STOPPED_S", "1.5"))
+local CAPTURE_PARAM = env("REDANCE_CAPTURE_PARAM", "Capture")
+local STRENGTH_PARAM = env("REDANCE_STRENGTH_PARAM", "Strength")
+local PARAMS = env("REDANCE_PARAMS", "")
+local MANIFEST = env("REDANCE_MANIFEST", DIR .. ".manifest")
+
+local manifest = {}
+local function note(k, v)
+	manifest[#manifest + 1] = k .. "=" .. tostring(v)
+	print("[stopped] " .. k .. "=" .. tostring(v))
+end
+local function write_manifest(status)
+	local f = assert(io.open(MANIFEST, "w"))
+	for _, l in ipairs(manifest) do f:write(l, "\n") end
+	f:write("status=", status, "\n")
+	f:close()
+end
+local function fail(msg)
+	note("error", msg)
+	write_manifest("failed")
+	error(msg)
+end
+local function sleep_s(s) ARDOUR.LuaAPI.usleep(math.floor(s * 1000000)) end
+local function wait_until(pred, timeout, what)
+	local t = 0
+	while not pred() do
+		if t > timeout then fail("timeout waiting for " .. what) end
+		sleep_s(0.05)
+		t = t + 0.05
+	end
+end
+local TRS = ARDOUR.TransportRequestSource.TRS_UI
+local function locate(sample)
+	Session:request_locate(sample, false, ARDOUR.LocateTransportDisposition.MustStop, TRS)
+	wait_until(function() return Session:transport_sample() == sample end, 10, "locate " .. sample)
+end
+
+local BAR1 = math.floor(4 * 60 / 120 * RATE + 0.5) -- bar 1 at 120 BPM
+local BAR2 = math.floor(4 * 60 / BPM2 * RATE + 0.5) -- bars from bar 2 on
+
+-- 1. session, tempo map, clip ----------------------------------------------------------------------
+AudioEngine:set_backend("None (Dummy)", "", "")
+AudioEngine:set_device_name("Sine Sweep")
+if not create_session(DIR, NAME, RATE) then fail("create_session failed") end
+note("rate", Session:nominal_sample_rate())
+note("bar1", BAR1)
+note("bar2", BAR2)
+local tm = Temporal.TempoMap.fetch_writable()
+tm:set_tempo(Temporal.Tempo(120, 120, 4), Temporal.timepos_t(0))
+tm:set_tempo(Temporal.Tempo(BPM2, BPM2, 4), Temporal.timepos_t(BAR1))
+Temporal.TempoMap.update(tm)
+
+local ND = PBD.GroupControlDisposition.NoGroup
+local tl = Session:new_audio_track(2, 2, nil, 1, "A", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
+local A = tl:front()
+if A:isnil() then fail("new_audio_track A") end
+A:rec_enable_control():set_value(1, ND)
+sleep_s(0.2)
+Session:maybe_enable_record(false)
+Session:request_roll(TRS)
+wait_until(function() return Session:transport_sample() >= CLIP_S * RATE end, CLIP_S + 20, "clip recording")
+Session:request_stop(false, false, TRS)
+wait_until(function() return not Session:transport_rolling() end, 10, "stop")
+sleep_s(1.0) -- the butler finishes the capture files and regions
+A:rec_enable_control():set_value(0, ND)
+Session:disable_record(false, false)
+
+local clip = nil
+for reg in A:playlist():region_list():iter() do clip = reg end
+if clip == nil then fail("no clip recorded") end
+note("clip.position", clip:position():samples())
+note("clip.length", clip:length():samples())
+local ar = clip:to_audioregion()
+for c = 0, ar:n_channels() - 1 do note("clip.file" .. c, ar:source(c):to_filesource():path()) end
+
+-- 2. the plugin; Capture raised while stopped, then Play -------------------------------------------
+local proc = ARDOUR.LuaAPI.new_plugin(Session, PLUGIN, ARDOUR.PluginType.VST3, "")
+if proc:isnil() then fail("plugin '" .. PLUGIN .. "' not found (VST3 cache?)") end
+if A:add_processor_by_index(proc, 0, nil, true) ~= 0 then fail("add_processor_by_index") end
+local plug = proc:to_insert():plugin(0)
+local index = {}
+for i = 0, plug:parameter_count() - 1 do
+	if plug:parameter_is_input(i) then index[plug:parameter_label(i)] = i end
+end
+local function set_param(name, value)
+	local i = index[name]
+	if i == nil then fail("plugin has no parameter '" .. name .. "'") end
+	if not ARDOUR.LuaAPI.set_processor_param(proc, i, value) then fail("set_processor_param " .. name) end
+end
+for kv in string.gmatch(PARAMS, "[^;]+") do
+	local k, v = string.match(kv, "^%s*(.-)%s*=%s*(.-)%s*$")
+	set_param(k, tonumber(v))
+end
+set_param(STRENGTH_PARAM, 0)
+set_param(CAPTURE_PARAM, 0)
+
+-- mid-bar in the second bar of the new tempo: capture must start on the bar after it
+local ARM_AT = BAR1 + BAR2 + math.floor(BAR2 / 3)
+local REGION_START = BAR1 + 2 * BAR2
+local REGION_END = REGION_START + BAR2
+note("arm_at", ARM_AT)
+note("region.start", REGION_START)
+note("region.end", REGION_END)
+if REGION_END > clip:position():samples() + clip:length():samples() then fail("clip too short for the region") end
+locate(ARM_AT)
+sleep_s(0.5)
+set_param(CAPTURE_PARAM, 1)
+sleep_s(STOPPED_S) -- stopped and armed: nothing may be captured yet
+if Session:transport_sample() ~= ARM_AT then fail("the transport moved while it should be stopped") end
+Session:request_roll(TRS)
+wait_until(function() return Session:transport_sample() >= REGION_END + RATE / 4 end, (REGION_END / RATE) + 30, "the capture pass")
+Session:request_stop(false, false, TRS)
+wait_until(function() return not Session:transport_rolling() end, 10, "stop")
+set_param(CAPTURE_PARAM, 0)
+
+-- 3. half gain, save at once (mid-render), close ---------------------------------------------------
+ar:set_scale_amplitude(0.5)
+sleep_s(0.3) -- the parameter change reaches the plugin with the next cycles
+Session:save_state("", false, false, false, false, false)
+local range = Session:locations():session_range_location()
+if range then
+	note("session.start", range:start():samples())
+	note("session.end", range:_end():samples())
+end
+write_manifest("ok")
+close_session()
