@@ -7,9 +7,9 @@
 use super::BridgeConfig;
 use super::job::{self, Source};
 use super::outbox::Outbox;
+use super::pace::Pace;
 use super::takes::Takes;
 use crate::boundary::{BridgeCommand, BridgeEnds, MAX_CAPTURE_SECONDS, Placement, RenderChoice, ToBridge};
-use super::pace::Pace;
 use crate::shared::Shared;
 use crate::state::manifest::TakesManifest;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
