@@ -243,13 +243,23 @@ def test_offline_export_contains_the_takes_where_the_clip_was(cycle, export):
     assert np.abs(ex[:, start:end] - dry[:, start:end]).max() > 1e-3, "the export is dry where the takes were"
 
 
-# --- Capture armed while stopped, after a tempo change; saved mid-render; bounced from a fresh load ---
+# --- Capture armed while stopped, after a tempo change; saved mid-render; bounced ------------------
 #
 # tests/hosts/ardour/stopped.lua: 120 BPM, then 100 BPM from bar 2; the playhead mid-bar after the
 # change, Capture raised while the transport is stopped, Play: the capture must start on the next
 # bar line of the new tempo (to the sample) and last one bar. The clip is then turned down to half
-# gain and the session saved at once, mid-render, and closed. `ardour7-export` loads it afresh: the
-# plugin renders the saved capture again, and the bounce must hold the take where it was captured.
+# gain and the session saved at once, mid-render. Two runs:
+#  - `exact`: strength 0 (the take is the source: placement judged to the sample); the session is
+#    closed, and `ardour7-export` loads it afresh: the plugin renders the saved capture again and
+#    the bounce must hold the take (without the wait it is dry: checked by hand, see the README);
+#  - `slow`: strength 0.6 and many steps (a render of seconds); the running session is exported at
+#    once (`Session:simple_export()`, the export dialog's path) while the render runs; then closed,
+#    and `ardour7-export` renders the same take again (same seed): both bounces must be equal and
+#    hold the take.
+
+SLOW_STEPS = int(os.environ.get("REDANCE_HOSTS_SLOW_STEPS", "48"))
+FLOAT_PRESET = "6f0c1f0e-7a53-4d39-9d3c-5e2a7c0d5e11"  # ours, written into the private HOME
+FLOAT_FORMAT = "20b4ab09-6452-4cb3-bd66-b921cdbd2942"  # Ardour's "BWAV 32float Export"
 
 
 def _plugin_states(ardour_file: Path) -> list[bytes]:
@@ -260,9 +270,8 @@ def _plugin_states(ardour_file: Path) -> list[bytes]:
     return [base64.b64decode(c) for c in re.findall(r"<chunk>([^<]*)</chunk>", xml)]
 
 
-@pytest.fixture(scope="module")
-def stopped(ardour_env) -> dict:
-    work = workdir("ardour-stopped")
+def _stopped_run(ardour_env: dict, name: str, strength: float, steps: int, live_export: bool) -> dict:
+    work = workdir(f"ardour-stopped-{name}")
     session = work / "session"
     manifest_path = work / "stopped.manifest"
     env = dict(ardour_env)
@@ -270,70 +279,112 @@ def stopped(ardour_env) -> dict:
         REDANCE_SESSION_DIR=str(session),
         REDANCE_SESSION_NAME="redance",
         REDANCE_PLUGIN=PROFILE.name,
-        REDANCE_PARAMS=";".join(f"{k}={v}" for k, v in PROFILE.params.items()),
+        REDANCE_PARAMS=";".join(f"{k}={v}" for k, v in {**PROFILE.params, "Steps": steps}.items()),
         REDANCE_CAPTURE_PARAM=PROFILE.capture,
         REDANCE_STRENGTH_PARAM=PROFILE.strength,
+        REDANCE_STRENGTH=str(strength),
         REDANCE_MANIFEST=str(manifest_path),
     )
+    live = work / "live-export"
+    if live_export:
+        # 32-bit float WAV (Ardour's own format file), so bounces compare sample for sample
+        presets = Path(ardour_env["HOME"]) / ".config" / "ardour7" / "export"
+        presets.mkdir(parents=True, exist_ok=True)
+        (presets / "redance-float.preset").write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ExportPreset id="{FLOAT_PRESET}" name="Redance float">\n'
+            f'  <ExportFormat id="{FLOAT_FORMAT}"/>\n  <ExportFilename>\n'
+            '    <Field name="label" enabled="1"/>\n  </ExportFilename>\n</ExportPreset>\n'
+        )
+        live.mkdir()
+        env.update(REDANCE_LIVE_EXPORT_DIR=str(live), REDANCE_EXPORT_PRESET=FLOAT_PRESET)
     lua_log = work / "stopped.log"
     stdbuf = ["stdbuf", "-oL", "-eL"] if shutil.which("stdbuf") else []
-    p = _run([*stdbuf, "ardour7-lua", str(HERE / "ardour" / "stopped.lua")], env, 300, lua_log)
+    p = _run([*stdbuf, "ardour7-lua", str(HERE / "ardour" / "stopped.lua")], env, RENDER_TIMEOUT + 180, lua_log)
     assert manifest_path.exists(), f"stopped.lua wrote no manifest (rc {p.returncode}):\n{_tail(lua_log)}"
     m = _manifest(manifest_path)
     assert m.get("status") == "ok", f"stopped.lua: {m.get('error')}\n{_tail(lua_log)}"
     chans = [read_wav(m[f"clip.file{c}"])[0][0] for c in (0, 1)]
     n = min(len(c) for c in chans)
-    return dict(m=m, work=work, session=session, env=ardour_env, clip=np.stack([c[:n] for c in chans]), n=n)
+    c = dict(m=m, work=work, session=session, env=ardour_env, clip=np.stack([c[:n] for c in chans]), n=n,
+             log=lua_log, live=live)
+    # the session as saved mid-render, bounced from a fresh load
+    wav = work / "export.wav"
+    exp_log = work / "export.log"
+    p = _run(["ardour7-export", "-b", "float", "-o", str(wav), str(session), "redance"],
+             ardour_env, RENDER_TIMEOUT + 120, exp_log)
+    c["export_log"] = exp_log.read_text(errors="replace")
+    for line in c["export_log"].splitlines():
+        if "Redance:" in line:  # what Ardour told the plugin: its activation and the host's pace
+            log(f"{name} ardour7-export: {line.strip()}")
+    assert wav.exists(), f"ardour7-export wrote nothing (rc {p.returncode}):\n{_tail(exp_log)}"
+    x, rate = read_wav(wav)
+    assert rate == int(m["rate"]) and x.shape[0] == 2
+    c["export"] = x
+    return c
 
 
 @pytest.fixture(scope="module")
-def stopped_export(stopped) -> tuple[np.ndarray, str]:
-    c = stopped
-    wav = c["work"] / "export.wav"
-    exp_log = c["work"] / "export.log"
-    p = _run(["ardour7-export", "-b", "float", "-o", str(wav), str(c["session"]), "redance"],
-             c["env"], RENDER_TIMEOUT + 120, exp_log)
-    text = exp_log.read_text(errors="replace")
-    # What Ardour told the plugin (the plugin logs its activation and the host's pace)
-    for line in text.splitlines():
-        if "Redance:" in line:
-            log(f"export: {line.strip()}")
-    assert wav.exists(), f"ardour7-export wrote nothing (rc {p.returncode}):\n{_tail(exp_log)}"
-    x, rate = read_wav(wav)
-    assert rate == int(c["m"]["rate"]) and x.shape[0] == 2
-    return x, text
+def exact(ardour_env) -> dict:
+    return _stopped_run(ardour_env, "exact", 0.0, PROFILE.params["Steps"], live_export=False)
 
 
-def test_a_project_saved_mid_render_holds_the_capture(stopped):
-    states = _plugin_states(stopped["session"] / "redance.ardour")
+@pytest.fixture(scope="module")
+def slow(ardour_env) -> dict:
+    return _stopped_run(ardour_env, "slow", 0.6, SLOW_STEPS, live_export=True)
+
+
+def test_a_project_saved_mid_render_holds_the_capture(exact):
+    states = _plugin_states(exact["session"] / "redance.ardour")
     assert states, "no plugin state in the saved session"
-    s = states[0]
-    assert b"pending" in s and b"source" in s, (
+    assert b"pending" in states[0] and b"source" in states[0], (
         "the session saved mid-render holds no pending capture: closing it would lose the capture"
     )
 
 
-def test_capture_armed_while_stopped_starts_on_the_bar_line_after_play_and_the_tempo_change(stopped, stopped_export):
-    c = stopped
-    x, text = stopped_export
+def test_capture_armed_while_stopped_starts_on_the_bar_line_after_play_and_the_tempo_change(exact):
+    """Also: the session saved mid-render, closed, and reopened by `ardour7-export` renders again, and
+    the bounce holds the take where it was captured."""
+    c = exact
     clip, n = c["clip"], c["n"]
     r0, r1 = int(c["m"]["region.start"]), int(c["m"]["region.end"])
-    ex = x[:, :n]
+    ex = c["export"][:, :n]
+    assert ex.shape[1] == n, f"the export has {ex.shape[1]} frames, the clip {n}"
     full = np.all(np.abs(ex - clip) < EXACT, axis=0)
     half = np.all(np.abs(ex - 0.5 * clip) < EXACT, axis=0)
     idx = np.nonzero(full & ~half)[0]
-    assert len(idx), (
-        "the bounce of the project saved mid-render is dry: the re-rendered take was not waited for\n"
-        + "\n".join(l for l in text.splitlines() if "Redance" in l)
-    )
+    notes = "\n".join(l for l in c["export_log"].splitlines() if "Redance" in l)
+    assert len(idx), f"the bounce of the session saved mid-render is dry: the take was not waited for\n{notes}"
     start, end = int(idx.min()), int(idx.max()) + 1
-    log(f"stopped-then-Play take heard at [{start}, {end}); bar line after the tempo change [{r0}, {r1})")
+    log(f"exact: take heard at [{start}, {end}); the bar line after Play and the tempo change: [{r0}, {r1})")
     assert abs(start - r0) <= BAR_TOL, f"capture began {start - r0} samples from the bar line at {r0}"
     assert abs((end - start) - (r1 - r0)) <= BAR_TOL, f"take lasts {end - start} samples, one bar is {r1 - r0}"
-    lo, hi = EDGE, n - TAIL
     outside = np.ones(n, bool)
     outside[start:end] = False
-    outside[:lo] = False
-    outside[hi:] = False
+    outside[:EDGE] = False
+    outside[n - TAIL :] = False
     d = np.abs(ex[:, outside] - 0.5 * clip[:, outside]).max()
     assert d < EXACT, f"the bounce is not dry outside the take (max diff {d:g})"
+
+
+def test_export_right_after_a_capture_holds_the_take(slow):
+    """The export dialog's path in the running session, started while the render runs, against
+    `ardour7-export`'s bounce of the same capture rendered again (same seed and settings)."""
+    c = slow
+    clip, n = c["clip"], c["n"]
+    r0, r1 = int(c["m"]["region.start"]), int(c["m"]["region.end"])
+    wavs = sorted(c["live"].glob("*.wav"))
+    text = c["log"].read_text(errors="replace")
+    assert wavs, f"the in-session export wrote nothing:\n{_tail(c['log'])}"
+    live, rate = read_wav(wavs[0])
+    assert rate == int(c["m"]["rate"]) and live.shape[1] >= n
+    log(f"slow: in-session export took {c['m'].get('live_export_s')} s")
+    # saved just before the export began: the render was still running then
+    assert b"pending" in _plugin_states(c["session"] / "redance.ardour")[0], "the render ended before the export"
+    live, ref = live[:, :n], c["export"][:, :n]
+    dry = 0.5 * clip
+    rms = lambda x: float(np.sqrt(np.mean(x * x)))
+    notes = "\n".join(l for l in text.splitlines() if "Redance" in l)
+    assert rms(live[:, r0:r1] - dry[:, r0:r1]) > 1e-3, f"the in-session export is dry where the take is\n{notes}"
+    assert rms(ref[:, r0:r1] - dry[:, r0:r1]) > 1e-3, "the ardour7-export bounce is dry where the take is"
+    d = np.abs(live[:, EDGE : n - TAIL] - ref[:, EDGE : n - TAIL]).max()
+    assert d < 1e-4, f"the in-session export and the reopened project's bounce differ (max {d:g})"

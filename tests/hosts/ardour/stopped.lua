@@ -4,11 +4,14 @@
 --
 --  1. new session (dummy backend, "Sine Sweep"), 120 BPM from 0 and REDANCE_BPM2 from bar 2
 --     (sample 96000 at 48 kHz = beat 4); track A records a clip from the generator;
---  2. the plugin on A (strength 0: the take is the source itself); the playhead is put mid-bar after
+--  2. the plugin on A (strength REDANCE_STRENGTH; at 0 the take is the source itself); the playhead is put mid-bar after
 --     the tempo change and Capture is set to 1 WHILE STOPPED; the transport stays stopped a while
 --     (nothing may be captured), then rolls: capture starts on the next bar line of the new tempo;
 --  3. the clip is turned down to half gain (so the take stands out from the dry signal), the session
---     is saved at once (the render has just started) and closed.
+--     is saved at once (the render has just started);
+--  4. with REDANCE_LIVE_EXPORT_DIR, the running session is exported right away, as Ardour's export
+--     dialog does (`Session:simple_export()`, preset REDANCE_EXPORT_PRESET): the engine free-wheels
+--     while the render is still running; then the session is closed.
 --
 -- Manifest (key=value) for the Python side, as cycle.lua's.
 
@@ -25,10 +28,13 @@ local RATE = tonumber(env("REDANCE_RATE", "48000"))
 local BPM2 = tonumber(env("REDANCE_BPM2", "100"))
 local CLIP_S = tonumber(env("REDANCE_CLIP_S", "12"))
 local STOPPED_S = tonumber(env("REDANCE_STOPPED_S", "1.5"))
+local STRENGTH = tonumber(env("REDANCE_STRENGTH", "0"))
 local CAPTURE_PARAM = env("REDANCE_CAPTURE_PARAM", "Capture")
 local STRENGTH_PARAM = env("REDANCE_STRENGTH_PARAM", "Strength")
 local PARAMS = env("REDANCE_PARAMS", "")
 local MANIFEST = env("REDANCE_MANIFEST", DIR .. ".manifest")
+local LIVE_EXPORT_DIR = env("REDANCE_LIVE_EXPORT_DIR", "")
+local EXPORT_PRESET = env("REDANCE_EXPORT_PRESET", "")
 
 local manifest = {}
 local function note(k, v)
@@ -117,7 +123,7 @@ for kv in string.gmatch(PARAMS, "[^;]+") do
 	local k, v = string.match(kv, "^%s*(.-)%s*=%s*(.-)%s*$")
 	set_param(k, tonumber(v))
 end
-set_param(STRENGTH_PARAM, 0)
+set_param(STRENGTH_PARAM, STRENGTH)
 set_param(CAPTURE_PARAM, 0)
 
 -- mid-bar in the second bar of the new tempo: capture must start on the bar after it
@@ -147,6 +153,17 @@ local range = Session:locations():session_range_location()
 if range then
 	note("session.start", range:start():samples())
 	note("session.end", range:_end():samples())
+end
+
+-- 4. the export dialog's equivalent, right after the capture ----------------------------------------
+if LIVE_EXPORT_DIR ~= "" then
+	local e = Session:simple_export()
+	e:set_name("live")
+	if not e:set_preset(EXPORT_PRESET) then fail("export preset " .. EXPORT_PRESET .. " not found") end
+	e:set_folder(LIVE_EXPORT_DIR)
+	local t0 = os.time()
+	if not e:run_export() then fail("simple_export failed") end
+	note("live_export_s", os.time() - t0)
 end
 write_manifest("ok")
 close_session()
