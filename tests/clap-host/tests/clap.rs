@@ -56,6 +56,36 @@ fn capture_on_the_bar_and_take_in_place_to_the_sample_then_state_roundtrip() {
     fresh.close();
 }
 
+/// Capture raised while the host's transport is stopped (it reports tempo and position, not
+/// playing) waits for Play, then starts on the first bar line after it.
+#[test]
+fn capture_armed_while_stopped_starts_on_the_bar_line_after_play() {
+    let entry = entry(&bundle(TestEngine::Zero));
+    let mut s = Session::new(&entry, 48_000.0, 512);
+    let bar = s.bar();
+    let mut sink = [Vec::new(), Vec::new()];
+    s.pos = bar / 3;
+    let first = [("length", 0.0), ("strength", 0.0), ("capture", 0.0), ("mix", 1.0), ("loop", 0.0)];
+    s.block(1, false, &first, &signal, &mut sink);
+    s.block(512, false, &[("capture", 1.0)], &signal, &mut sink);
+    // Two seconds stopped and armed: the position does not move, nothing may be captured.
+    for _ in 0..190 {
+        s.block(512, false, &[], &signal, &mut sink);
+    }
+    assert_eq!(s.pos, bar / 3);
+    while s.pos < 2 * bar + 10 {
+        s.block(512, true, &[], &signal, &mut sink);
+    }
+    let expect = move |pos: i64, c: usize| if (bar..2 * bar).contains(&pos) { signal(pos, c) } else { 0.0 };
+    let from = bar - 3_000;
+    let out = s.replay_until(from, (bar + 6_000) as usize, LIMIT, &|out| {
+        max_err(out, from, from..2 * bar + 3_000, &expect) < 1e-4
+    });
+    let err = max_err(&out, from, from..2 * bar + 3_000, &expect);
+    assert!(err < 1e-4, "the take is not bar 2 after Play (max error {err})");
+    s.close();
+}
+
 #[test]
 fn other_rates_align_to_the_bar() {
     let entry = entry(&bundle(TestEngine::Zero));
