@@ -189,6 +189,9 @@ impl App {
                         &s.message(),
                         s.message_is_error.load(Ordering::Relaxed),
                     );
+                    if s.bounce_may_miss() {
+                        parts.push(status_line::bounce_warning());
+                    }
                     if let Some((note, is_error)) = &self.note {
                         let kind = if *is_error { status_line::Kind::Error } else { status_line::Kind::Ok };
                         parts.push(status_line::Part { text: note.clone(), kind });

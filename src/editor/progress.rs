@@ -19,8 +19,6 @@ pub struct RenderProgress {
     pub calls_total: usize,
     /// Seconds since the editor saw the render start.
     pub elapsed_s: f64,
-    /// The host plays in real time: a bounce it starts now cannot wait for the take.
-    pub bounce_may_miss: bool,
 }
 
 impl RenderProgress {
@@ -35,7 +33,6 @@ impl RenderProgress {
             calls_done: load(&status.render_calls_done),
             calls_total: load(&status.render_calls_total),
             elapsed_s,
-            bounce_may_miss: status.bounce_may_miss(),
         }
     }
 
@@ -64,9 +61,6 @@ impl RenderProgress {
             Some(s) => format!("{} left", format_duration(s)),
             None => "estimating time left…".into(),
         });
-        if self.bounce_may_miss {
-            parts.push("a real-time bounce started now would miss this take".into());
-        }
         parts.join(" · ")
     }
 }
@@ -108,14 +102,8 @@ mod tests {
             calls_done: 60,
             calls_total: 150,
             elapsed_s: 8.0,
-            bounce_may_miss: false,
         };
         assert_eq!(p.text(), "window 2/5 · step 60/150 · about 12 s left");
-        let live = RenderProgress { bounce_may_miss: true, ..p };
-        assert_eq!(
-            live.text(),
-            "window 2/5 · step 60/150 · about 12 s left · a real-time bounce started now would miss this take"
-        );
         let bare = RenderProgress { fraction: 0.0, ..Default::default() };
         assert_eq!(bare.text(), "0 % · estimating time left…");
     }

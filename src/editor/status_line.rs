@@ -103,6 +103,12 @@ pub fn parts(s: &EngineStatus, message: &str, message_is_error: bool) -> Vec<Par
     out
 }
 
+/// While a render runs in a host playing in real time ([`crate::status::Status::bounce_may_miss`]):
+/// a bounce cannot wait for the take there.
+pub fn bounce_warning() -> Part {
+    part("A bounce started now may miss this take (offline bounces wait)", Kind::Warning)
+}
+
 /// Draws the parts, wrapped; errors in the error colour.
 pub fn show(ui: &mut Ui, parts: &[Part]) {
     ui.horizontal_wrapped(|ui| {
