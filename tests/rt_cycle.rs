@@ -442,3 +442,28 @@ fn bar_line_after_a_tempo_change_is_sample_exact() {
         assert_eq!(rig.manifest()["source"]["start_pos"], serde_json::json!(expect), "block {block}, armed at {armed}");
     }
 }
+
+/// Ardour re-activates its plugins as an export starts: the new activation's take buffer is empty
+/// until the bridge re-sends the take, and an offline bounce right after it must wait for that.
+#[test]
+fn offline_bounce_right_after_a_reactivation_holds_the_take() {
+    let mut rig = Rig::new(engine(zero), 2, 512);
+    rig.sim = Sim::at(30_001, TEMPO);
+    rig.params.length = 1;
+    rig.capture(512, &signal, false);
+    rig.pump_rendered();
+    for _ in 0..20 {
+        rig.reactivate(RATE, 512);
+        rig.sim = Sim::at(BAR - 512, TEMPO);
+        let mut out = vec![Vec::new(); 2];
+        for _ in 0..3 {
+            rig.block(512, &silence, true, &mut out);
+        }
+        for c in 0..2 {
+            for i in 512..1536 {
+                let pos = BAR - 512 + i as i64;
+                assert_eq!(out[c][i], signal(pos, c), "channel {c} at {pos}: the take is missing");
+            }
+        }
+    }
+}

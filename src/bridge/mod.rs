@@ -55,6 +55,8 @@ static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
 /// One instance's bridge thread, from the plugin's side; dropping it stops the thread.
 pub struct Bridge {
     tx: Sender<BridgeCommand>,
+    /// For the attach count (`Status::attaches_sent`).
+    shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     engine: &'static Engine,
     owner: u64,
@@ -68,9 +70,12 @@ impl Bridge {
         let engine = config.engine;
         let thread = std::thread::Builder::new()
             .name(format!("redance-bridge-{owner}"))
-            .spawn(move || thread::BridgeThread::new(config, shared, owner).run(rx))
+            .spawn({
+                let shared = shared.clone();
+                move || thread::BridgeThread::new(config, shared, owner).run(rx)
+            })
             .expect("cannot start the bridge thread");
-        Self { tx, thread: Some(thread), engine, owner }
+        Self { tx, shared, thread: Some(thread), engine, owner }
     }
 
     /// The engine owner id of this instance.
@@ -81,7 +86,11 @@ impl Bridge {
     /// New rings for a new activation; the old ones are dropped by the bridge.
     pub fn attach(&self, config: HostConfig) -> RtLink {
         let (rt, ends) = link(config);
-        let _ = self.tx.send(BridgeCommand::Attach(Box::new(ends)));
+        // Counted before it is sent: an offline bounce waits until the bridge has re-sent the take.
+        self.shared.status.attaches_sent.fetch_add(1, Ordering::Release);
+        if self.tx.send(BridgeCommand::Attach(Box::new(ends))).is_err() {
+            self.shared.status.attaches_handled.fetch_add(1, Ordering::Release);
+        }
         rt
     }
 

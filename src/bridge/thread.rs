@@ -107,7 +107,12 @@ impl BridgeThread {
     /// Returns `false` on shutdown.
     fn command(&mut self, cmd: BridgeCommand) -> bool {
         match cmd {
-            BridgeCommand::Attach(ends) => self.attach(*ends),
+            BridgeCommand::Attach(ends) => {
+                self.attach(*ends);
+                // The take is in the new rings before the audio thread hears the attach was handled.
+                self.pump();
+                self.status().attaches_handled.fetch_add(1, Ordering::AcqRel);
+            }
             BridgeCommand::Detach => {
                 self.ends = None;
                 self.outbox.clear();

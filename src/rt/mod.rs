@@ -182,10 +182,12 @@ impl RtCore {
         }
         loop {
             let status = &self.shared.status;
-            // A request or a loaded state not yet handled may begin a take this block needs.
+            // A request, a loaded state or a new activation not yet handled may begin (or re-send) a
+            // take this block needs.
             let begin_pending = status.requests_sent.load(Ordering::Acquire)
                 != status.requests_handled.load(Ordering::Acquire)
-                || status.restore_requested.load(Ordering::Acquire) != status.restore_seen.load(Ordering::Acquire);
+                || status.restore_requested.load(Ordering::Acquire) != status.restore_seen.load(Ordering::Acquire)
+                || status.attaches_sent.load(Ordering::Acquire) != status.attaches_handled.load(Ordering::Acquire);
             let growing = status.streaming.load(Ordering::Acquire) && self.take.missing_for(n, transport, looping);
             if !begin_pending && !growing {
                 return;
