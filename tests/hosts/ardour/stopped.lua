@@ -154,6 +154,9 @@ if range then
 	note("session.start", range:start():samples())
 	note("session.end", range:_end():samples())
 end
+-- Written before the export: Ardour sometimes aborts (SIGABRT) soon after an export or at
+-- close_session, and a manifest written then can be lost
+write_manifest("ok")
 
 -- 4. the export dialog's equivalent, right after the capture ----------------------------------------
 if LIVE_EXPORT_DIR ~= "" then
@@ -163,7 +166,8 @@ if LIVE_EXPORT_DIR ~= "" then
 	e:set_folder(LIVE_EXPORT_DIR)
 	local t0 = os.time()
 	if not e:run_export() then fail("simple_export failed") end
-	note("live_export_s", os.time() - t0)
+	local f = assert(io.open(MANIFEST, "a"))
+	f:write("live_export_s=", os.time() - t0, "\n")
+	f:close()
 end
-write_manifest("ok")
 close_session()
