@@ -45,10 +45,11 @@ pub struct Status {
     pub requests_sent: AtomicU64,
     /// See `requests_sent`.
     pub requests_handled: AtomicU64,
-    /// Activations the plugin has attached to the bridge / the bridge has handled (the current take
-    /// re-sent into the new rings). While they differ an offline bounce waits: Ardour re-activates
-    /// its plugins as an export starts, and the new take buffer is empty until then.
+    /// Activations the plugin has attached to the bridge; plugin, in `activate`. While the bridge has
+    /// handled fewer an offline bounce waits: Ardour re-activates its plugins as an export starts,
+    /// and the new take buffer is empty until the bridge re-sends the take.
     pub attaches_sent: AtomicU64,
+    /// Activations the bridge has handled (the current take re-sent into the new rings); bridge.
     pub attaches_handled: AtomicU64,
     /// Frames the audio thread has processed (all blocks); audio thread, every block. The bridge
     /// measures the host's pace from it (`bridge/pace.rs`).
