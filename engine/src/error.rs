@@ -52,6 +52,14 @@ pub enum EngineError {
     /// A model call failed.
     #[error("inference failed: {0}")]
     Inference(String),
+    /// The render server could not be reached, refused, or does not serve this model.
+    #[error("render server {url}: {reason}")]
+    Server {
+        /// The server's address.
+        url: String,
+        /// What went wrong, in words.
+        reason: String,
+    },
     /// The job or a flag was refused.
     #[error("bad input: {0}")]
     Input(String),

@@ -3,7 +3,8 @@
 //! The data path, top to bottom: [`job::JobSpec`] (a capture and its settings) → [`job::render`]
 //! (resample to the model rate, split into [`window`]s) → [`sampler`]s over the [`schedule`], calling a
 //! [`denoiser::Denoiser`] (the ONNX [`model`] session) → crossfade → back to the host rate, streamed
-//! window by window. [`worker::Engine`] runs jobs on a background thread, shared by the process.
+//! window by window. The model runs in-process, or on a Triton server ([`backend::remote`]).
+//! [`worker::Engine`] runs jobs on a background thread, shared by the process.
 
 #![warn(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]

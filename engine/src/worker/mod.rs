@@ -10,7 +10,7 @@ pub mod config;
 pub mod handle;
 mod scheduler;
 
-pub use crate::backend::{Backend, BackendFactory, ort_backend};
+pub use crate::backend::{Backend, BackendFactory, default_backend, ort_backend};
 pub use config::EngineConfig;
 pub use handle::{JobEvent, JobHandle, JobProgress};
 
@@ -68,7 +68,7 @@ static GLOBAL: OnceLock<Engine> = OnceLock::new();
 impl Engine {
     /// An engine running `config` on the local ONNX Runtime backend.
     pub fn new(config: EngineConfig) -> Self {
-        Self::with_backend(config, Box::new(ort_backend))
+        Self::with_backend(config, Box::new(default_backend))
     }
 
     /// An engine whose backend `factory` builds (tests: fakes; a remote backend).
