@@ -31,6 +31,9 @@ pub enum ModelCommand {
         /// The model's name (as `model list` shows it).
         name: String,
     },
+    /// Write a Triton Inference Server model repository entry for a model (config.pbtxt and the
+    /// ONNX file), so a shared server renders for every Redance: `tritonserver --model-repository REPO`.
+    ServeConfig(ServeConfigArgs),
 }
 
 #[derive(clap::Args)]
@@ -52,6 +55,41 @@ pub struct ImportArgs {
     /// Training window (sample_size) in frames (checkpoints the table does not know).
     #[arg(long, value_name = "FRAMES")]
     pub window: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TritonBackendArg {
+    /// Triton's onnxruntime backend (NGC server images).
+    Onnxruntime,
+    /// Triton's Python backend running the file with the onnxruntime package (CPU; builds without
+    /// the onnxruntime backend, such as PyPI's nvidia-pytriton).
+    Python,
+}
+
+#[derive(clap::Args)]
+pub struct ServeConfigArgs {
+    /// An installed model's name, a model folder (manifest.json + .onnx), or `default` (built-in).
+    pub name: String,
+    /// The model repository to write into (REPO/MODEL-NAME/config.pbtxt, REPO/MODEL-NAME/1/model.onnx).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "onnxruntime")]
+    pub backend: TritonBackendArg,
+    /// CPU instances running the fp32 graph, instead of GPU instances running the fp16 variant.
+    #[arg(long)]
+    pub cpu: bool,
+    /// Model instances (per GPU, or on the CPU).
+    #[arg(long, default_value_t = 1)]
+    pub instances: usize,
+    /// Most render windows in one server-side model call.
+    #[arg(long, default_value_t = redance_engine::backend::remote::repository::DEFAULT_MAX_BATCH)]
+    pub max_batch: usize,
+    /// Dynamic batching's longest wait for other requests, in microseconds.
+    #[arg(long, default_value_t = redance_engine::backend::remote::repository::DEFAULT_QUEUE_DELAY_US)]
+    pub queue_delay_us: u64,
+    /// Serve each request alone (no dynamic batching).
+    #[arg(long)]
+    pub no_dynamic_batching: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -161,6 +199,10 @@ pub struct RenderArgs {
     /// ONNX Runtime intra-op threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Render on this Triton server (`http://host:port`) instead of this computer; default: the
+    /// REDANCE_SERVER environment variable, else this computer. `--server local` forces this computer.
+    #[arg(long)]
+    pub server: Option<String>,
     /// Also draw source and result (waveform and spectrogram) to this PNG.
     #[arg(long)]
     pub plot: Option<PathBuf>,

@@ -5,6 +5,7 @@ mod args;
 mod model;
 mod plot;
 mod render;
+mod serve_config;
 
 use clap::Parser;
 

@@ -1,4 +1,5 @@
-//! `redance model import|list|remove`: the user's model folder from a terminal. An import prints one
+//! `redance model import|list|remove`: the user's model folder from a terminal (`serve-config`:
+//! [`crate::serve_config`]). An import prints one
 //! line per phase; Ctrl-C cancels it and leaves nothing installed; the tools' full output goes to
 //! `<data>/import.log`.
 
@@ -24,6 +25,7 @@ pub fn run(command: ModelCommand) -> Result<(), String> {
             println!("removed {name} ({})", dir.display());
             Ok(())
         }
+        ModelCommand::ServeConfig(args) => crate::serve_config::run(&args).map_err(|e| e.to_string()),
     }
 }
 

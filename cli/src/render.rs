@@ -4,6 +4,7 @@
 use crate::args::{ModeArg, PrecisionArg, ProviderArg, RenderArgs};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
+use redance_engine::backend::remote::ServerOptions;
 use redance_engine::model::{RuntimeSearch, SessionOptions};
 use redance_engine::worker::JobEvent;
 use redance_engine::{
@@ -34,6 +35,7 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
             allow_spinning: true,
             ..Default::default()
         },
+        server: server(args)?,
     };
     let engine = Engine::new(config);
     let job = engine.submit(0, spec.clone());
@@ -100,6 +102,15 @@ pub fn run(args: &RenderArgs) -> Result<(), EngineError> {
         audio.duration_s()
     );
     Ok(())
+}
+
+/// `--server URL`, else REDANCE_SERVER; `--server local` (or an empty value) renders here.
+fn server(args: &RenderArgs) -> Result<Option<ServerOptions>, EngineError> {
+    let url = args.server.clone().or_else(|| std::env::var("REDANCE_SERVER").ok()).unwrap_or_default();
+    match url.trim() {
+        "" | "local" => Ok(None),
+        url => ServerOptions::new(url).map(Some),
+    }
 }
 
 /// Lane titles for `--plot`: where the source came from, and the settings that made the result.
