@@ -9,6 +9,7 @@ use super::protocol::{self, HEADER_LENGTH, Input};
 use crate::denoiser::Denoiser;
 use crate::error::{EngineError, Result};
 use crate::model::{Manifest, ModelInfo};
+use std::time::Duration;
 use ureq::Agent;
 
 pub struct RemoteDenoiser {
@@ -69,15 +70,10 @@ impl RemoteDenoiser {
             .header(HEADER_LENGTH, header_len.to_string())
             .content_type("application/octet-stream")
             .send(&self.body[..]);
-        let mut reply = sent.map_err(|e| self.error(&e, "stopped answering mid-render"))?;
+        let mut reply = sent.map_err(|e| self.error(&e))?;
         let status = reply.status().as_u16();
         let reply_header = reply.headers().get(HEADER_LENGTH).and_then(|h| h.to_str().ok()?.parse().ok());
-        let bytes = reply
-            .body_mut()
-            .with_config()
-            .limit(MAX_REPLY_BYTES)
-            .read_to_vec()
-            .map_err(|e| self.error(&e, "stopped answering mid-render"))?;
+        let bytes = reply.body_mut().with_config().limit(MAX_REPLY_BYTES).read_to_vec().map_err(|e| self.error(&e))?;
         if status != 200 {
             return Err(server(
                 &self.options,
@@ -88,8 +84,8 @@ impl RemoteDenoiser {
             .map_err(|e| server(&self.options, format!("sent a reply Redance cannot read: {e}")))
     }
 
-    fn error(&self, e: &ureq::Error, during: &str) -> EngineError {
-        describe_error(&self.options, e, during)
+    fn error(&self, e: &ureq::Error) -> EngineError {
+        describe_error(&self.options, e, Some("stopped answering mid-render"), self.options.call_timeout)
     }
 }
 
@@ -133,42 +129,47 @@ fn server(options: &ServerOptions, reason: String) -> EngineError {
     EngineError::Server { url: options.url.clone(), reason }
 }
 
-/// A transport failure in words: the server is not there, went away, or is too slow.
-fn describe_error(options: &ServerOptions, e: &ureq::Error, during: &str) -> EngineError {
-    let reason = match e {
-        ureq::Error::Timeout(_) => {
-            format!("did not answer within {} s", options.call_timeout.as_secs_f64().round())
-        }
-        ureq::Error::HostNotFound => "host not found (check the address)".into(),
-        ureq::Error::ConnectionFailed => "not reachable (is the server running?)".into(),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            "not reachable: connection refused (is the server running?)".into()
-        }
-        other => format!("{during} ({other})"),
+/// A transport failure in words: the server is not there, went away, or is too slow. `during`
+/// prefixes failures of a model call, which can only happen once the server was found.
+fn describe_error(options: &ServerOptions, e: &ureq::Error, during: Option<&str>, timeout: Duration) -> EngineError {
+    let refused = matches!(e, ureq::Error::ConnectionFailed)
+        || matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
+    let cause = match e {
+        ureq::Error::Timeout(_) => format!("no answer within {} s", timeout.as_secs_f64().round()),
+        ureq::Error::HostNotFound => "host not found, check the address".into(),
+        _ if refused => "connection refused".into(),
+        other => other.to_string(),
     };
-    server(options, reason)
+    server(
+        options,
+        match (during, refused) {
+            (Some(during), _) => format!("{during} ({cause})"),
+            (None, true) => format!("not reachable: {cause} (is the server running?)"),
+            (None, false) => format!("not usable: {cause}"),
+        },
+    )
 }
 
 /// Reads the server's metadata and configuration for `model` (short time-outs: these calls do no
 /// work) and checks them against the manifest.
 fn describe(agent: &Agent, options: &ServerOptions, model: &str, manifest: &Manifest) -> Result<Served> {
+    let timeout = options.connect_timeout * 2;
     let get = |path: &str| -> Result<(u16, Vec<u8>)> {
         let url = format!("{}{path}", options.url);
-        let timeout = options.connect_timeout * 2;
         let mut reply = agent
             .get(&url)
             .config()
             .timeout_global(Some(timeout))
             .build()
             .call()
-            .map_err(|e| describe_error(options, &e, "did not answer"))?;
+            .map_err(|e| describe_error(options, &e, None, timeout))?;
         let status = reply.status().as_u16();
         let body = reply
             .body_mut()
             .with_config()
             .limit(1 << 20)
             .read_to_vec()
-            .map_err(|e| describe_error(options, &e, "stopped answering"))?;
+            .map_err(|e| describe_error(options, &e, None, timeout))?;
         Ok((status, body))
     };
     let (status, body) = get(&format!("/v2/models/{model}"))?;
