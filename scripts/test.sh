@@ -32,6 +32,7 @@ SUITES=(
   "fmt|gate"
   "clippy|gate"
   "cargo test|cargo"
+  "triton|cargo"
   "models: checkpoint safety|pytest"
   "model import (tiny checkpoint, end to end)|cargo"
   "bundle debug+assert_process_allocs|gate"
@@ -140,6 +141,8 @@ suite "fmt" cargo fmt --all --check
 suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The CLAP host tests need a freshly built bundle: they run once, below, not here.
 suite "cargo test" cargo test --workspace --exclude redance-clap-test --no-fail-fast
+# A real Triton server on 127.0.0.1 (installs nvidia-pytriton into target/venv-triton first).
+suite "triton" bash tests/triton/run.sh
 # A user's checkpoint is untrusted: the pickle scan that refuses code needs no torch (the hosts' venv has pytest).
 suite "models: checkpoint safety" bash -c 'PY=$(bash tests/hosts/setup.sh) && "$PY" -m pytest -q -p no:cacheprovider \
   models/tests/test_checkpoint_safety.py --junitxml="$0"' "$LOGS/models-checkpoint-safety.xml"
