@@ -1,7 +1,6 @@
 //! `redance model import|list|remove`: the user's model folder from a terminal (`serve-config`:
-//! [`crate::serve_config`]). An import prints one
-//! line per phase; Ctrl-C cancels it and leaves nothing installed; the tools' full output goes to
-//! `<data>/import.log`.
+//! [`crate::serve_config`]). An import prints one line per phase; Ctrl-C cancels it and leaves
+//! nothing installed; the tools' full output goes to `<data>/import.log`.
 
 use crate::args::{ImportArgs, ModelCommand};
 use redance_engine::ModelSource;

@@ -12,6 +12,7 @@ use crate::model::{Manifest, ModelInfo};
 use std::time::Duration;
 use ureq::Agent;
 
+/// A model served by Triton, called like the local session.
 pub struct RemoteDenoiser {
     options: ServerOptions,
     manifest: Manifest,

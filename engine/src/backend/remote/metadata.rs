@@ -10,16 +10,22 @@ use std::collections::BTreeMap;
 /// `GET /v2/models/NAME` (KServe v2 model metadata).
 #[derive(Debug, Deserialize)]
 pub struct ModelMetadata {
+    /// The model's name on the server.
     pub name: String,
+    /// Its inputs.
     #[serde(default)]
     pub inputs: Vec<TensorMetadata>,
+    /// Its outputs.
     #[serde(default)]
     pub outputs: Vec<TensorMetadata>,
 }
 
+/// One input or output of a served model.
 #[derive(Debug, Deserialize)]
 pub struct TensorMetadata {
+    /// Its name.
     pub name: String,
+    /// Its element type ("FP32").
     pub datatype: String,
     /// -1 for a variable dimension; the batch dimension comes first when the model batches.
     pub shape: Vec<i64>,
@@ -28,22 +34,29 @@ pub struct TensorMetadata {
 /// `GET /v2/models/NAME/config` (Triton's extension), the parts Redance reads.
 #[derive(Debug, Default, Deserialize)]
 pub struct ModelConfig {
+    /// Most items in one request (0: the model does not batch).
     #[serde(default)]
     pub max_batch_size: usize,
+    /// Free-form parameters (Redance's `redance_*`).
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
+    /// Where the model's instances run.
     #[serde(default)]
     pub instance_group: Vec<InstanceGroup>,
 }
 
+/// A configuration parameter's value.
 #[derive(Debug, Deserialize)]
 pub struct Parameter {
+    /// The value, as text.
     #[serde(default)]
     pub string_value: String,
 }
 
+/// A group of model instances.
 #[derive(Debug, Deserialize)]
 pub struct InstanceGroup {
+    /// `KIND_GPU` or `KIND_CPU`.
     #[serde(default)]
     pub kind: String,
 }
@@ -163,7 +176,8 @@ mod tests {
         let m = manifest();
         let (metadata, _) = served(&m);
         let fp16 = &m.variants["fp16"].sha256;
-        let config = serde_json::from_value(crate::backend::remote::repository::config_json(&m, fp16, 8, "KIND_GPU")).unwrap();
+        let config =
+            serde_json::from_value(crate::backend::remote::repository::config_json(&m, fp16, 8, "KIND_GPU")).unwrap();
         assert_eq!(check(&m, &metadata, &config).unwrap().device, "GPU fp16");
     }
 

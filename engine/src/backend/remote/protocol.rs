@@ -10,8 +10,11 @@ pub const HEADER_LENGTH: &str = "Inference-Header-Content-Length";
 
 /// One FP32 input tensor of a request.
 pub struct Input<'a> {
+    /// The model's input name.
     pub name: &'a str,
+    /// Its shape, batch first.
     pub shape: &'a [usize],
+    /// Its values, row-major.
     pub data: &'a [f32],
 }
 

@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 
 /// The `redance_*` model-configuration parameters: written here, checked by [`super::metadata`].
 pub mod param {
+    /// The model's sample rate in Hz.
     pub const SAMPLE_RATE: &str = "redance_sample_rate";
+    /// Its channel count.
     pub const CHANNELS: &str = "redance_channels";
+    /// Its trained window in samples.
     pub const WINDOW_LENGTH: &str = "redance_window_length";
+    /// The multiple every input length must be.
     pub const LENGTH_MULTIPLE: &str = "redance_length_multiple";
     /// The sha256 of the served graph: the manifest's fp32 graph or one of its variants.
     pub const SHA256: &str = "redance_sha256";
@@ -27,8 +31,10 @@ pub enum TritonBackend {
     Python,
 }
 
+/// How the repository entry serves the model.
 #[derive(Debug, Clone)]
 pub struct RepositoryOptions {
+    /// Which Triton backend runs it.
     pub backend: TritonBackend,
     /// GPU instances, running the model's fp16 variant when it has one; else CPU instances (fp32).
     pub gpu: bool,
@@ -154,6 +160,7 @@ pub fn config_pbtxt(manifest: &Manifest, sha256: &str, precision: Precision, opt
     s
 }
 
+/// The configuration as Triton's `/config` endpoint returns it (the parts [`super::metadata`] reads).
 #[cfg(test)]
 pub fn config_json(manifest: &Manifest, sha256: &str, max_batch: usize, kind: &str) -> serde_json::Value {
     let parameters: serde_json::Map<String, serde_json::Value> = parameters(manifest, sha256)
