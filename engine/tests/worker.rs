@@ -5,6 +5,7 @@ mod common;
 
 use common::chord;
 use redance_engine::JobEvent;
+use redance_engine::backend::remote::ServerOptions;
 use redance_engine::backend::{Backend, BackendFactory};
 use redance_engine::denoiser::Denoiser;
 use redance_engine::denoiser::fake::{Failing, Panicking, Zero, info};
@@ -141,6 +142,26 @@ fn owners_are_served_round_robin() {
         }
     }
     assert_eq!(order, vec![1008, 1312, 1104, 1200]);
+}
+
+#[test]
+fn switching_the_render_server_builds_the_backend_again_for_it() {
+    let engine = Engine::with_backend(
+        EngineConfig::default(),
+        Box::new(|config: &EngineConfig| {
+            let origin = config.server.as_ref().map_or("here".into(), |s| s.url.clone());
+            Ok(Backend { denoiser: Box::new(Zero(info(4096))), runtime: None, origin, provider_note: None })
+        }),
+    );
+    let origin = |engine: &Engine| engine.status().model_origin.unwrap();
+    engine.submit(1, job(1000, 0.3, 4)).wait().unwrap();
+    assert_eq!(origin(&engine), "here");
+    engine.set_server(Some(ServerOptions::new("gpu.lan:8000").unwrap()));
+    engine.submit(1, job(1000, 0.3, 4)).wait().unwrap();
+    assert_eq!(origin(&engine), "http://gpu.lan:8000");
+    engine.set_server(None);
+    engine.submit(1, job(1000, 0.3, 4)).wait().unwrap();
+    assert_eq!(origin(&engine), "here");
 }
 
 #[test]

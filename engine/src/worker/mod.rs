@@ -135,6 +135,12 @@ impl Engine {
         let _ = self.sender().send(EngineRequest::SetModel(source));
     }
 
+    /// Renders on this server from the next job on (`None`: on this computer); the backend is
+    /// built again, and checked against the server, at that job.
+    pub fn set_server(&self, server: Option<crate::backend::remote::ServerOptions>) {
+        let _ = self.sender().send(EngineRequest::SetServer(server));
+    }
+
     /// Loads the runtime and model now, in the background, so the first render starts at once.
     pub fn preload(&self) {
         let _ = self.sender().send(EngineRequest::Preload);

@@ -5,6 +5,7 @@
 use super::handle::{JobEvent, JobProgress};
 use super::{EngineConfig, EngineShared};
 use crate::audio::Audio;
+use crate::backend::remote::ServerOptions;
 use crate::backend::{Backend, BackendFactory};
 use crate::error::{EngineError, Result};
 use crate::job::{JobSpec, RenderObserver, render};
@@ -30,6 +31,7 @@ pub(super) struct Queued {
 pub(super) enum EngineRequest {
     Submit(Box<Queued>),
     SetModel(ModelSource),
+    SetServer(Option<ServerOptions>),
     Preload,
 }
 
@@ -74,6 +76,13 @@ impl Scheduler {
                     self.config.model = source;
                     self.backend = None;
                     let _ = self.ensure_backend();
+                }
+            }
+            EngineRequest::SetServer(server) => {
+                // Not loaded here: connecting may wait for a slow server; the next job does it.
+                if server != self.config.server {
+                    self.config.server = server;
+                    self.backend = None;
                 }
             }
             EngineRequest::Preload => {
