@@ -139,6 +139,7 @@ fn describe_error(options: &ServerOptions, e: &ureq::Error, during: Option<&str>
         ureq::Error::Timeout(_) => format!("no answer within {} s", timeout.as_secs_f64().round()),
         ureq::Error::HostNotFound => "host not found, check the address".into(),
         _ if refused => "connection refused".into(),
+        ureq::Error::Io(io) => format!("connection lost: {io}"),
         other => other.to_string(),
     };
     server(
