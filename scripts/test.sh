@@ -38,6 +38,7 @@ SUITES=(
   "bundle debug+assert_process_allocs|gate"
   "bundle release|gate"
   "clap-host (debug bundle)|cargo"
+  "model import: in the plugin (clack-host)|cargo"
   "ardour|pytest"
   "pedalboard|pytest"
   "editor|editor"
@@ -158,6 +159,10 @@ if suite "bundle debug+assert_process_allocs" bash -c \
   if suite "bundle release" cargo xtask bundle redance --release; then
     suite "clap-host (debug bundle)" env REDANCE_CLAP="$ROOT/target/alloc-check/Redance.clap" \
       cargo test -p redance-clap-test --no-fail-fast
+    # The checkpoint the import suite installed, rendered by the plugin and compared with the CLI's render.
+    suite "model import: in the plugin (clack-host)" env REDANCE_CLAP="$ROOT/target/alloc-check/Redance.clap" \
+      REDANCE_IMPORTED_MODEL="$ROOT/target/tmp/imported-tiny-dd" REDANCE_CLI="$ROOT/target/release/redance" \
+      cargo test -p redance-clap-test --test imported --no-fail-fast
     suite "ardour" bash tests/hosts/run.sh test_ardour.py --junitxml="$LOGS/ardour.xml"
     suite "pedalboard" bash tests/hosts/run.sh test_pedalboard.py --junitxml="$LOGS/pedalboard.xml"
   fi

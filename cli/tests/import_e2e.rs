@@ -90,4 +90,14 @@ fn a_tiny_original_checkpoint_imports_and_renders_like_pytorch() {
     println!("redance render (ONNX Runtime) vs PyTorch original, same noise, DDIM 8 at 0.5: max abs diff {diff:.2e}");
     // Measured 2.9e-6 (float32 rounding through 4 model calls on outputs of magnitude ~5).
     assert!(diff < 1e-4, "{diff}");
+
+    // Handed to the plugin's turn (tests/clap-host/tests/imported.rs, run next by scripts/test.sh):
+    // the installed folder, as the editor's picker and REDANCE_MODEL find it.
+    let handoff = Path::new(env!("CARGO_TARGET_TMPDIR")).join("imported-tiny-dd");
+    let _ = std::fs::remove_dir_all(&handoff);
+    std::fs::create_dir_all(&handoff).unwrap();
+    for f in std::fs::read_dir(data.path().join("models/tiny-dd")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), handoff.join(f.file_name())).unwrap();
+    }
 }

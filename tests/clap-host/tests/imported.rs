@@ -1,0 +1,92 @@
+//! A model imported with `redance model import` renders in the plugin: Redance.clap in clack-host with
+//! the tiny original-layout checkpoint that cli/tests/import_e2e.rs imported (and matched against
+//! PyTorch through the CLI). The plugin's take must equal `redance render` of the captured audio with
+//! the same model and settings, so the plugin matches PyTorch too.
+//!
+//! Not part of `cargo test` (it needs the import's output): scripts/test.sh runs it right after the
+//! import suite, with REDANCE_IMPORTED_MODEL (the installed folder) and REDANCE_CLI (the CLI).
+
+use redance_clap_test::*;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(600);
+/// 240 BPM: one bar is one second.
+const TEMPO: f64 = 240.0;
+
+fn required(var: &str) -> PathBuf {
+    let p = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("{var} is not set: run this through scripts/test.sh, after the import suite"));
+    assert!(p.exists(), "{var}={} does not exist: run the import suite first", p.display());
+    p
+}
+
+#[test]
+fn an_imported_checkpoint_renders_in_the_plugin_as_in_the_cli() {
+    let model = required("REDANCE_IMPORTED_MODEL");
+    let cli = required("REDANCE_CLI");
+    // SAFETY: before any plugin thread exists; the shared engine reads it when it first loads.
+    unsafe { std::env::set_var("REDANCE_MODEL", &model) };
+    let entry = entry(&bundle(TestEngine::Real));
+    let mut s = Session::new(&entry, 48_000.0, 512);
+    s.tempo = TEMPO;
+    let bar = s.bar();
+    let input = |pos: i64, c: usize| tones(pos, c, 48_000.0);
+    // CLAP values: Steps by index (2 → 3 steps), Sampler by index (0 → DDIM), Seed as is.
+    let params = [("strength", 0.6), ("steps", 2.0), ("sampler", 0.0), ("seed", 5.0), ("mode", 0.0), ("auto", 1.0)];
+    s.capture_bar_2(&params, &input);
+    // Where the take has not arrived, playback is dry silence (exact zeros).
+    let done = |out: &[Vec<f32>; 2]| {
+        (0..2).all(|c| out[c][1_000..1_000 + bar as usize].iter().filter(|x| **x == 0.0).count() < 16)
+    };
+    let out = s.replay_until(bar - 1_000, bar as usize + 2_000, LIMIT, &done);
+    assert!(done(&out), "the take did not arrive within {LIMIT:?}");
+    s.close();
+
+    // The same capture through the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let (src, rendered) = (dir.path().join("capture.wav"), dir.path().join("cli.wav"));
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&src, spec).unwrap();
+    for i in 0..bar {
+        for c in 0..2 {
+            w.write_sample(input(bar + i, c)).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    let args = ["--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "5", "--provider", "cpu"];
+    let o = Command::new(&cli)
+        .args(["render", "--model"])
+        .arg(&model)
+        .arg("-i")
+        .arg(&src)
+        .arg("-o")
+        .arg(&rendered)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "redance render: {}", String::from_utf8_lossy(&o.stderr));
+    let expected: Vec<f32> = hound::WavReader::open(&rendered).unwrap().samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(expected.len(), 2 * bar as usize);
+
+    let (mut diff, mut moved) = (0.0f32, 0.0f32);
+    for i in 0..bar as usize {
+        for c in 0..2 {
+            let take = out[c][1_000 + i];
+            diff = diff.max((take - expected[2 * i + c]).abs());
+            moved = moved.max((take - input(bar + i as i64, c)).abs());
+        }
+    }
+    println!(
+        "plugin take vs redance render, imported tiny checkpoint: max abs diff {diff:.2e} (take vs source {moved:.2})"
+    );
+    assert!(moved > 0.01, "the take is the source: nothing was rendered");
+    assert!(diff < 1e-3, "the plugin's take differs from the CLI's render by {diff}");
+}
