@@ -1,8 +1,7 @@
 //! The per-instance state every thread may reach: the status, the saved-takes manifest and the
 //! host's track name.
 
-use crate::boundary::BridgeCommand;
-use crate::state::render_on::RenderOn;
+use crate::boundary::{BridgeCommand, RenderOn};
 use crate::status::Status;
 use parking_lot::Mutex;
 use std::sync::atomic::AtomicU64;

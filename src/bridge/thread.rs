@@ -283,6 +283,9 @@ impl BridgeThread {
     /// Submits the job. `resumed`: a reopened project's pending render; the restored take queued
     /// before it stays queued, so it is held where the new one has not arrived (same region).
     fn start_render(&mut self, source: Source, choice: RenderChoice, resumed: bool) {
+        // A "Render on" change made before this render was asked for goes to the engine first (the
+        // engine keeps the order), even when both arrive within one turn of the loop.
+        self.check_render_on();
         if let Some(old) = self.job.take() {
             old.handle.cancel();
         }
