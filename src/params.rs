@@ -4,6 +4,7 @@ use crate::boundary::RenderChoice;
 use crate::rt::RtParams;
 use crate::shared::Shared;
 use crate::state::editor_layout::EditorLayout;
+use crate::state::render_on::RenderOnField;
 use crate::state::{SavedStatus, SavedTakes};
 use nice_plug::prelude::*;
 use parking_lot::RwLock;
@@ -110,6 +111,10 @@ pub struct RedanceParams {
     #[persist = "editor"]
     pub editor_layout: RwLock<EditorLayout>,
 
+    /// Render on this computer or a server (applied by the bridge; see `state::render_on`).
+    #[persist = "render_on"]
+    pub render_on: RenderOnField,
+
     /// Rising edge arms a capture; automatable so the DAW can arm it on a bar.
     #[id = "capture"]
     pub capture: BoolParam,
@@ -166,7 +171,8 @@ impl RedanceParams {
         let render = RenderSettings::default();
         Self {
             saved: SavedTakes(shared.clone()),
-            saved_status: SavedStatus(shared),
+            saved_status: SavedStatus(shared.clone()),
+            render_on: RenderOnField(shared),
             editor_layout: RwLock::new(EditorLayout::default()),
             capture: BoolParam::new("Capture", false),
             length: IntParam::new("Length", 4, IntRange::Linear { min: 1, max: MAX_LENGTH }),

@@ -1,7 +1,7 @@
 //! The per-instance state every thread may reach: the status, the saved-takes manifest and the
 //! host's track name.
 
-use crate::boundary::BridgeCommand;
+use crate::boundary::{BridgeCommand, RenderOn};
 use crate::status::Status;
 use parking_lot::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -22,4 +22,8 @@ pub struct Shared {
     pub engine_owner: AtomicU64,
     /// Reaches the bridge from non-audio threads (the editor's history); set when the bridge starts.
     pub commands: Mutex<Option<crossbeam_channel::Sender<BridgeCommand>>>,
+    /// Where this project renders (saved with it); applied to the engine by the bridge.
+    pub render_on: Mutex<RenderOn>,
+    /// Bumped when `render_on` is loaded or changed; the bridge applies it when it sees a new count.
+    pub render_on_requested: AtomicU64,
 }

@@ -162,6 +162,16 @@ fn switching_the_render_server_builds_the_backend_again_for_it() {
     engine.set_server(None);
     engine.submit(1, job(1000, 0.3, 4)).wait().unwrap();
     assert_eq!(origin(&engine), "here");
+    // Switching forgets what the old backend was (a status line must not name the old server).
+    engine.set_server(Some(ServerOptions::new("gpu.lan:8000").unwrap()));
+    engine.submit(1, job(1000, 0.3, 4)).wait().unwrap();
+    assert_eq!(origin(&engine), "http://gpu.lan:8000");
+    engine.set_server(None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while engine.status().model_origin.is_some() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(engine.status().model_origin.is_none() && engine.status().device.is_none());
 }
 
 #[test]

@@ -6,9 +6,11 @@
 mod capture_buf;
 mod host;
 mod messages;
+mod render_on;
 mod rings;
 
 pub use capture_buf::{CaptureBuf, STRENGTH_STRIDE_FRAMES, prefault};
 pub use host::{HostConfig, MAX_CAPTURE_SECONDS};
 pub use messages::{BridgeCommand, Placement, RenderChoice, TakeMsg, ToBridge};
+pub use render_on::RenderOn;
 pub use rings::{BridgeEnds, CAPTURE_POOL, RtLink, link};

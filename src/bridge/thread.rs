@@ -54,6 +54,8 @@ pub struct BridgeThread {
     job: Option<ActiveJob>,
     /// The last state load handled (see `Status::restore_requested`).
     restore_seen: u64,
+    /// The last "Render on" setting applied (see `Shared::render_on_requested`).
+    render_on_seen: u64,
     /// The host's processing pace: tells Ardour's free-wheeling export from real-time playback.
     pace: Pace,
 }
@@ -63,7 +65,18 @@ impl BridgeThread {
     pub fn new(config: BridgeConfig, shared: Arc<Shared>, owner: u64) -> Self {
         let pace = Pace::new(&shared.status);
         let takes = Takes::new(config.data_dir.clone(), config.export_dir.clone());
-        Self { config, shared, owner, ends: None, outbox: Outbox::default(), takes, job: None, restore_seen: 0, pace }
+        Self {
+            config,
+            shared,
+            owner,
+            ends: None,
+            outbox: Outbox::default(),
+            takes,
+            job: None,
+            restore_seen: 0,
+            render_on_seen: 0,
+            pace,
+        }
     }
 
     /// The loop, until [`BridgeCommand::Shutdown`] or the plugin's side is gone.
@@ -82,6 +95,7 @@ impl BridgeThread {
             self.poll_rt();
             self.poll_job();
             self.check_restore();
+            self.check_render_on();
             self.pump();
             self.check_pace();
         }
@@ -269,6 +283,9 @@ impl BridgeThread {
     /// Submits the job. `resumed`: a reopened project's pending render; the restored take queued
     /// before it stays queued, so it is held where the new one has not arrived (same region).
     fn start_render(&mut self, source: Source, choice: RenderChoice, resumed: bool) {
+        // A "Render on" change made before this render was asked for goes to the engine first (the
+        // engine keeps the order), even when both arrive within one turn of the loop.
+        self.check_render_on();
         if let Some(old) = self.job.take() {
             old.handle.cancel();
         }
@@ -429,6 +446,28 @@ impl BridgeThread {
         match self.takes.export(track.as_deref()) {
             Ok((id, path)) => self.say(format!("Exported take {id} to {}", path.display())),
             Err(e) => self.complain(e),
+        }
+    }
+
+    /// The project's "Render on" setting was loaded or changed: tell the engine (shared by every
+    /// instance in the process: the last applied wins). A server is checked now, in the engine's
+    /// background, so the editor can say whether it is reachable before the next render.
+    fn check_render_on(&mut self) {
+        let requested = self.shared.render_on_requested.load(Ordering::Acquire);
+        if requested == self.render_on_seen {
+            return;
+        }
+        self.render_on_seen = requested;
+        let render_on = self.shared.render_on.lock().clone();
+        // No message when it works: the editor shows where renders go, and a state load's own
+        // message (takes restored or not) must not be overwritten.
+        match render_on.server_options() {
+            Ok(None) => self.config.engine.set_server(None),
+            Ok(Some(server)) => {
+                self.config.engine.set_server(Some(server));
+                self.config.engine.preload();
+            }
+            Err(e) => self.complain(format!("Render on: {e}; renders stay where they were.")),
         }
     }
 

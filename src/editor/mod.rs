@@ -6,7 +6,7 @@
 //! queued on the engine.
 //!
 //! One widget a file: [`buttons`], [`progress`], [`lane`] (with [`overview`] and [`spectrogram`]),
-//! [`params_panel`], [`ab`], [`history`], [`models`], [`status_line`]; [`demo`] fills it for the
+//! [`params_panel`], [`ab`], [`history`], [`models`], [`render_on`], [`status_line`]; [`demo`] fills it for the
 //! screenshot test (`REDANCE_EDITOR_DEMO=1`).
 //!
 //! The view state is [`App`], here. Once a frame `refresh` brings it up to date with the shared
@@ -29,6 +29,7 @@ mod page;
 pub mod params_panel;
 pub mod progress;
 mod refresh;
+pub mod render_on;
 pub mod spectrogram;
 pub mod status_line;
 pub mod style;
@@ -100,6 +101,9 @@ pub struct App {
     models: Vec<ModelEntry>,
     /// The model this editor switched to (`None`: built-in); the engine does not report its source.
     model_folder: Option<PathBuf>,
+    /// The "Render on" row as being edited, and the setting's change count it was last read at.
+    render_on: crate::state::render_on::RenderOn,
+    render_on_seen: Option<u64>,
     /// Import… under the picker (its own thread; polled here).
     import: import::ImportUi,
     /// Capture param to set true next frame (after releasing a stale latch).
@@ -135,6 +139,8 @@ impl App {
             models: Vec::new(),
             model_folder: None,
             import: import::ImportUi::default(),
+            render_on: Default::default(),
+            render_on_seen: None,
             capture_rearm: false,
             trigger_at: None,
             note: None,

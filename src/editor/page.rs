@@ -4,8 +4,9 @@
 use super::buttons::PhaseView;
 use super::lane_view::LaneSlot;
 use super::loader::{LaneKind, Loader};
-use super::{App, ab, buttons, demo, history, models, params_panel, progress, status_line, style};
+use super::{App, ab, buttons, demo, history, models, params_panel, progress, render_on, status_line, style};
 use crate::state::editor_layout::EditorLayout;
+use crate::state::render_on::RenderOnField;
 use crate::status::CapturePhase;
 use egui::{Context, RichText, Ui};
 use nice_plug::prelude::{ParamSetter, TrackInfo};
@@ -127,7 +128,7 @@ impl App {
             };
             self.record("progress", progress_rect);
             ui.add_space(6.0);
-            let lane_h = ((ui.available_height() - 420.0) / 2.0).clamp(80.0, 400.0);
+            let lane_h = ((ui.available_height() - 470.0) / 2.0).clamp(80.0, 400.0);
             self.lane(ui, LaneKind::Source, lane_h);
             ui.add_space(4.0);
             self.lane(ui, LaneKind::Take, lane_h);
@@ -157,6 +158,8 @@ impl App {
                     ui.add_space(8.0);
                     let pick = models::show(ui, &self.models, self.model_folder.as_deref());
                     let imported = self.import.show(ui, &self.inputs.data_dir);
+                    ui.add_space(4.0);
+                    self.render_on_row(ui);
                     pick.or(imported.map(|_| models::Pick::Rescan))
                 });
                 (params_rect, right.response.rect, right.inner)
@@ -201,6 +204,22 @@ impl App {
                 .response
                 .rect;
             self.record("status", status_rect);
+        }
+    }
+
+    /// The "Render on" row; the draft follows the project's setting whenever that changes (a state
+    /// load, another editor of the instance), and Apply hands it to the bridge.
+    fn render_on_row(&mut self, ui: &mut Ui) {
+        let shared = &self.inputs.shared;
+        let count = shared.render_on_requested.load(Ordering::Acquire);
+        if self.render_on_seen != Some(count) {
+            self.render_on = shared.render_on.lock().clone();
+            self.render_on_seen = Some(count);
+        }
+        // The words are about the applied setting, not the draft being typed.
+        let state = render_on::state(&shared.render_on.lock().clone(), &self.engine_status);
+        if render_on::show(ui, &mut self.render_on, &state) {
+            RenderOnField::apply(shared, self.render_on.clone());
         }
     }
 

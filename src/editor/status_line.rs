@@ -36,6 +36,9 @@ pub fn runtime_part(s: &EngineStatus) -> Part {
     match (&s.runtime, s.loading) {
         (Some(r), _) => part(format!("ONNX Runtime {} loaded from {}", r.version, r.path.display()), Kind::Ok),
         (None, true) => part("Loading ONNX Runtime and the model…", Kind::Pending),
+        (None, false) if s.device.as_deref().is_some_and(|d| d.starts_with("Triton at ")) => {
+            part("No ONNX Runtime needed here (the server runs the model)", Kind::Ok)
+        }
         (None, false) if s.model.is_some() => part("No ONNX Runtime needed (built-in test model)", Kind::Ok),
         (None, false) if s.error.is_some() => part("ONNX Runtime not loaded", Kind::Error),
         (None, false) => part("ONNX Runtime not loaded yet (loads at the first render)", Kind::Pending),
@@ -76,6 +79,9 @@ pub fn advice(error: &str) -> String {
         "Redance renders on the CPU instead; install the CUDA runtime for GPU rendering."
     } else if e.contains("missing") || e.contains("changed since") {
         "Keep the Redance data folder with the project; capture and render again to replace it."
+    } else if e.contains("render server") {
+        "The capture is kept: set Render on to This computer and press Render, or press Render again once the \
+         server is back."
     } else if e.contains("nothing captured") || e.contains("no take") {
         ""
     } else {
@@ -174,6 +180,9 @@ mod tests {
         assert_eq!(p[0], part("ONNX Runtime not loaded", Kind::Error));
         assert!(p[1].text.contains("scripts/setup.sh"), "{}", p[1].text);
         assert!(advice("model manifest /x/manifest.json: not a valid manifest").contains("pick another model"));
+        let lost =
+            advice("Render of take 2 failed: render server http://gpu:8000: model call failed (connection lost)");
+        assert!(lost.contains("This computer") && lost.contains("capture is kept"), "{lost}");
         assert_eq!(advice("Nothing captured yet: press Capture first."), "Nothing captured yet: press Capture first.");
     }
 }

@@ -8,5 +8,6 @@ pub mod export;
 pub mod files;
 pub mod manifest;
 mod persist;
+pub mod render_on;
 
 pub use persist::{SavedStatus, SavedTakes};

@@ -3,7 +3,7 @@
 //! job's channel and counters.
 
 use super::handle::{JobEvent, JobProgress};
-use super::{EngineConfig, EngineShared};
+use super::{EngineConfig, EngineShared, EngineStatus};
 use crate::audio::Audio;
 use crate::backend::remote::ServerOptions;
 use crate::backend::{Backend, BackendFactory};
@@ -83,6 +83,11 @@ impl Scheduler {
                 if server != self.config.server {
                     self.config.server = server;
                     self.backend = None;
+                    // The status described the backend just dropped (a server's error, its device):
+                    // a status line must not keep blaming a server no longer used.
+                    let mut status = self.shared.status.lock();
+                    let queued_jobs = status.queued_jobs;
+                    *status = EngineStatus { queued_jobs, ..Default::default() };
                 }
             }
             EngineRequest::Preload => {
