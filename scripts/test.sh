@@ -39,6 +39,7 @@ SUITES=(
   "bundle release|gate"
   "clap-host (debug bundle)|cargo"
   "model import: in the plugin (clack-host)|cargo"
+  "triton: in the plugin (clack-host)|cargo"
   "ardour|pytest"
   "pedalboard|pytest"
   "editor|editor"
@@ -163,6 +164,10 @@ if suite "bundle debug+assert_process_allocs" bash -c \
     suite "model import: in the plugin (clack-host)" env REDANCE_CLAP="$ROOT/target/alloc-check/Redance.clap" \
       REDANCE_IMPORTED_MODEL="$ROOT/target/tmp/imported-tiny-dd" REDANCE_CLI="$ROOT/target/release/redance" \
       cargo test -p redance-clap-test --test imported --no-fail-fast
+    # The plugin rendering on a real Triton server on loopback (started and stopped by the test).
+    suite "triton: in the plugin (clack-host)" bash -c 'bash tests/triton/setup.sh >/dev/null && \
+      REDANCE_CLAP="$0/target/alloc-check/Redance.clap" REDANCE_CLI="$0/target/release/redance" \
+      cargo test -p redance-clap-test --test triton --no-fail-fast' "$ROOT"
     suite "ardour" bash tests/hosts/run.sh test_ardour.py --junitxml="$LOGS/ardour.xml"
     suite "pedalboard" bash tests/hosts/run.sh test_pedalboard.py --junitxml="$LOGS/pedalboard.xml"
   fi

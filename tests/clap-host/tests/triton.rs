@@ -1,0 +1,153 @@
+//! Redance.clap rendering on a real Triton server (what `REDANCE_SERVER` or the editor's Render on
+//! row gives a studio): the test writes the repository with `redance model serve-config`, starts the
+//! server on 127.0.0.1 on a free port (tests/triton/server.sh) and stops it when done. The plugin's
+//! take rendered on the server must equal `redance render --server local` of the same capture.
+//!
+//! Not part of `cargo test` (it needs the server tests/triton/setup.sh installs and the CLI):
+//! scripts/test.sh runs it after the clap-host suite, with REDANCE_CLAP and REDANCE_CLI.
+
+use redance_clap_test::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(600);
+/// 240 BPM: one bar is one second.
+const TEMPO: f64 = 240.0;
+/// The bound for a server render against a local one on the same noise.
+const TOLERANCE: f32 = 1e-5;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn cli() -> PathBuf {
+    let p = std::env::var_os("REDANCE_CLI").map_or_else(|| root().join("target/release/redance"), PathBuf::from);
+    assert!(p.exists(), "{} is missing: build the CLI (cargo build --release -p redance-cli)", p.display());
+    p
+}
+
+/// A Triton server on 127.0.0.1; its process group is stopped on drop.
+struct Triton(Child);
+
+impl Drop for Triton {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while matches!(self.0.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).ok()?;
+    reply.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn start_server(dir: &Path) -> (Triton, u16) {
+    let repo = dir.join("repo");
+    let o = Command::new(cli())
+        .args(["model", "serve-config", "default", "--out"])
+        .arg(&repo)
+        .args(["--backend", "python", "--cpu"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "serve-config: {}", String::from_utf8_lossy(&o.stderr));
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = std::fs::File::create(dir.join("triton.log")).unwrap();
+    let child = Command::new(root().join("tests/triton/server.sh"))
+        .arg(&repo)
+        .arg(port.to_string())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .expect("tests/triton/server.sh starts");
+    let mut server = Triton(child);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while http_status(port, "/v2/models/redance-small/ready") != Some(200) {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            let log = std::fs::read_to_string(dir.join("triton.log")).unwrap_or_default();
+            panic!("Triton exited ({status}) before it was ready:\n{log}");
+        }
+        assert!(Instant::now() < deadline, "Triton not ready after 120 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (server, port)
+}
+
+#[test]
+fn the_plugin_renders_on_a_triton_server_as_on_this_computer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = start_server(dir.path());
+    // SAFETY: before any plugin thread exists; the shared engine reads it when it first loads.
+    unsafe { std::env::set_var("REDANCE_SERVER", format!("http://127.0.0.1:{port}")) };
+    let entry = entry(&bundle(TestEngine::Real));
+    let mut s = Session::new(&entry, 48_000.0, 512);
+    s.tempo = TEMPO;
+    let bar = s.bar();
+    let input = |pos: i64, c: usize| tones(pos, c, 48_000.0);
+    // CLAP values: Steps by index (2 → 3 steps), Sampler by index (0 → DDIM), Seed as is.
+    let params = [("strength", 0.6), ("steps", 2.0), ("sampler", 0.0), ("seed", 9.0), ("mode", 0.0), ("auto", 1.0)];
+    s.capture_bar_2(&params, &input);
+    // Where the take has not arrived, playback is dry silence (exact zeros).
+    let done = |out: &[Vec<f32>; 2]| {
+        (0..2).all(|c| out[c][1_000..1_000 + bar as usize].iter().filter(|x| **x == 0.0).count() < 16)
+    };
+    let out = s.replay_until(bar - 1_000, bar as usize + 2_000, LIMIT, &done);
+    assert!(done(&out), "the take did not arrive from the server within {LIMIT:?}");
+    s.close();
+
+    // The same capture rendered on this computer.
+    let (src, local) = (dir.path().join("capture.wav"), dir.path().join("local.wav"));
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&src, spec).unwrap();
+    for i in 0..bar {
+        for c in 0..2 {
+            w.write_sample(input(bar + i, c)).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    let o = Command::new(cli())
+        .arg("render")
+        .arg("-i")
+        .arg(&src)
+        .arg("-o")
+        .arg(&local)
+        .args(["--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "9", "--server", "local"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "redance render: {}", String::from_utf8_lossy(&o.stderr));
+    let expected: Vec<f32> = hound::WavReader::open(&local).unwrap().samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(expected.len(), 2 * bar as usize);
+    let (mut diff, mut moved) = (0.0f32, 0.0f32);
+    for i in 0..bar as usize {
+        for c in 0..2 {
+            let take = out[c][1_000 + i];
+            diff = diff.max((take - expected[2 * i + c]).abs());
+            moved = moved.max((take - input(bar + i as i64, c)).abs());
+        }
+    }
+    println!(
+        "plugin take on Triton vs redance render on this computer: max abs diff {diff:.2e} (take vs source {moved:.2})"
+    );
+    assert!(moved > 0.01, "the take is the source: nothing was rendered");
+    assert!(diff <= TOLERANCE, "the server's take differs from the local render by {diff}");
+}
