@@ -79,7 +79,12 @@ impl Triton {
     /// Signals the server's process group (the server and its backend's processes).
     fn signal(&self, signal: &str) {
         let _ =
-            Command::new("kill").args([signal, "--", &format!("-{}", self.child.id())]).stderr(Stdio::null()).status();
+            // bash's own kill: a minimal Debian has no /bin/kill (procps), and a kill that cannot run
+            // would leave the server up and this test waiting on it.
+            Command::new("bash")
+                .args(["-c", &format!("kill {signal} -- -{}", self.child.id())])
+                .stderr(Stdio::null())
+                .status();
     }
 
     /// Kills the server outright, as a crash of the machine would.

@@ -35,13 +35,17 @@ struct Triton(Child);
 
 impl Drop for Triton {
     fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
+        // bash's own kill: a minimal Debian has no /bin/kill (procps).
+        let kill = |signal: &str| {
+            let script = format!("kill {signal} -- -{}", self.0.id());
+            let _ = Command::new("bash").args(["-c", &script]).stderr(Stdio::null()).status();
+        };
+        kill("-TERM");
         let deadline = Instant::now() + Duration::from_secs(15);
         while matches!(self.0.try_wait(), Ok(None)) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        kill("-KILL");
         let _ = self.0.wait();
     }
 }
