@@ -36,8 +36,9 @@ struct Triton(Child);
 impl Drop for Triton {
     fn drop(&mut self) {
         // bash's own kill: a minimal Debian has no /bin/kill (procps).
+        let pid = self.0.id();
         let kill = |signal: &str| {
-            let script = format!("kill {signal} -- -{}", self.0.id());
+            let script = format!("kill {signal} -- -{pid}");
             let _ = Command::new("bash").args(["-c", &script]).stderr(Stdio::null()).status();
         };
         kill("-TERM");
