@@ -341,3 +341,46 @@ impl Session {
 pub fn sizes(max: usize) -> impl Iterator<Item = usize> {
     [1usize, 17, 333, 8192, 64, 4096, 5].into_iter().map(move |n| n.min(max)).cycle()
 }
+
+/// The take a replay from `bar − 1000` heard (`out`) against `redance render` of the same capture:
+/// bar 2 of `input` (what [`Session::capture_bar_2`] captured) is written as a float WAV, rendered by
+/// `cli` with `args` (model, settings), and compared frame by frame. Returns (max |take − CLI
+/// render|, max |take − source|).
+pub fn take_vs_cli(cli: &Path, args: &[&str], out: &[Vec<f32>; 2], bar: i64, input: Input) -> (f32, f32) {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, rendered) = (dir.path().join("capture.wav"), dir.path().join("cli.wav"));
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&src, spec).unwrap();
+    for i in 0..bar {
+        for c in 0..2 {
+            w.write_sample(input(bar + i, c)).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    let o = std::process::Command::new(cli)
+        .arg("render")
+        .arg("-i")
+        .arg(&src)
+        .arg("-o")
+        .arg(&rendered)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "redance render: {}", String::from_utf8_lossy(&o.stderr));
+    let expected: Vec<f32> = hound::WavReader::open(&rendered).unwrap().samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(expected.len(), 2 * bar as usize);
+    let (mut diff, mut moved) = (0.0f32, 0.0f32);
+    for i in 0..bar as usize {
+        for c in 0..2 {
+            let take = out[c][1_000 + i];
+            diff = diff.max((take - expected[2 * i + c]).abs());
+            moved = moved.max((take - input(bar + i as i64, c)).abs());
+        }
+    }
+    (diff, moved)
+}

@@ -8,7 +8,6 @@
 
 use redance_clap_test::*;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(600);
@@ -46,44 +45,9 @@ fn an_imported_checkpoint_renders_in_the_plugin_as_in_the_cli() {
     s.close();
 
     // The same capture through the CLI.
-    let dir = tempfile::tempdir().unwrap();
-    let (src, rendered) = (dir.path().join("capture.wav"), dir.path().join("cli.wav"));
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(&src, spec).unwrap();
-    for i in 0..bar {
-        for c in 0..2 {
-            w.write_sample(input(bar + i, c)).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-    let args = ["--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "5", "--provider", "cpu"];
-    let o = Command::new(&cli)
-        .args(["render", "--model"])
-        .arg(&model)
-        .arg("-i")
-        .arg(&src)
-        .arg("-o")
-        .arg(&rendered)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "redance render: {}", String::from_utf8_lossy(&o.stderr));
-    let expected: Vec<f32> = hound::WavReader::open(&rendered).unwrap().samples::<f32>().map(Result::unwrap).collect();
-    assert_eq!(expected.len(), 2 * bar as usize);
-
-    let (mut diff, mut moved) = (0.0f32, 0.0f32);
-    for i in 0..bar as usize {
-        for c in 0..2 {
-            let take = out[c][1_000 + i];
-            diff = diff.max((take - expected[2 * i + c]).abs());
-            moved = moved.max((take - input(bar + i as i64, c)).abs());
-        }
-    }
+    let model_arg = model.to_str().unwrap();
+    let args = ["--model", model_arg, "--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "5"];
+    let (diff, moved) = take_vs_cli(&cli, &[&args[..], &["--provider", "cpu"]].concat(), &out, bar, &input);
     println!(
         "plugin take vs redance render, imported tiny checkpoint: max abs diff {diff:.2e} (take vs source {moved:.2})"
     );

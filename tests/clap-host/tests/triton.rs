@@ -116,40 +116,8 @@ fn the_plugin_renders_on_a_triton_server_as_on_this_computer() {
     s.close();
 
     // The same capture rendered on this computer.
-    let (src, local) = (dir.path().join("capture.wav"), dir.path().join("local.wav"));
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(&src, spec).unwrap();
-    for i in 0..bar {
-        for c in 0..2 {
-            w.write_sample(input(bar + i, c)).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-    let o = Command::new(cli())
-        .arg("render")
-        .arg("-i")
-        .arg(&src)
-        .arg("-o")
-        .arg(&local)
-        .args(["--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "9", "--server", "local"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "redance render: {}", String::from_utf8_lossy(&o.stderr));
-    let expected: Vec<f32> = hound::WavReader::open(&local).unwrap().samples::<f32>().map(Result::unwrap).collect();
-    assert_eq!(expected.len(), 2 * bar as usize);
-    let (mut diff, mut moved) = (0.0f32, 0.0f32);
-    for i in 0..bar as usize {
-        for c in 0..2 {
-            let take = out[c][1_000 + i];
-            diff = diff.max((take - expected[2 * i + c]).abs());
-            moved = moved.max((take - input(bar + i as i64, c)).abs());
-        }
-    }
+    let args = ["--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "9", "--server", "local"];
+    let (diff, moved) = take_vs_cli(&cli(), &args, &out, bar, &input);
     println!(
         "plugin take on Triton vs redance render on this computer: max abs diff {diff:.2e} (take vs source {moved:.2})"
     );
