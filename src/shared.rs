@@ -26,4 +26,7 @@ pub struct Shared {
     pub render_on: Mutex<RenderOn>,
     /// Bumped when `render_on` is loaded or changed; the bridge applies it when it sees a new count.
     pub render_on_requested: AtomicU64,
+    /// The recovery journal this instance writes (`state::journal::instance_id` makes it on first
+    /// use); the bridge replaces it with a loaded state's. Never touched by the audio thread.
+    pub journal_id: Mutex<Option<String>>,
 }

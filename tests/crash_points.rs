@@ -1,8 +1,9 @@
 //! Crash points: a child process (this test binary again, with `REDANCE_CRASH_STAGE`) captures and
 //! renders, saves the state as a host saves a project at one stage, and is killed with SIGKILL; the
-//! parent reopens that state on the same data folder. No completed capture or take may be lost, and
-//! every file the state names must be whole (files are written to a temporary name, synced, renamed,
-//! and the folder synced).
+//! parent reopens that state on the same data folder. No completed capture or take may be lost, even
+//! one made after the host's last save (the recovery journal brings it back), and every file the
+//! state names must be whole (files are written to a temporary name, synced, renamed, and the folder
+//! synced).
 #![allow(clippy::needless_range_loop)] // channels are indexed alongside other per-channel data
 
 mod common;
@@ -73,6 +74,9 @@ enum Stage {
     TakeWritten,
     /// Saved mid-render, then the take was written, then the process died before the next save.
     TakeWrittenUnsaved,
+    /// The project saved with the instance before anything was captured; then a capture, killed
+    /// mid-render, never saved again.
+    CapturedNeverSaved,
 }
 
 impl Stage {
@@ -82,21 +86,24 @@ impl Stage {
             Stage::MidRender => "mid-render",
             Stage::TakeWritten => "take-written",
             Stage::TakeWrittenUnsaved => "take-written-unsaved",
+            Stage::CapturedNeverSaved => "captured-never-saved",
         }
     }
 
     fn parse(s: &str) -> Stage {
-        [Stage::Captured, Stage::MidRender, Stage::TakeWritten, Stage::TakeWrittenUnsaved]
+        [Stage::Captured, Stage::MidRender, Stage::TakeWritten, Stage::TakeWrittenUnsaved, Stage::CapturedNeverSaved]
             .into_iter()
             .find(|st| st.name() == s)
             .unwrap_or_else(|| panic!("unknown stage {s}"))
     }
 }
 
-/// What a host does when it saves: the state written whole (temporary file, then renamed).
-fn host_save(path: &Path, value: &serde_json::Value) {
+/// What a host does when it saves: the plugin's takes field as the plugin gives it, written whole
+/// (temporary file, then renamed).
+fn host_save(path: &Path, rig: &Rig) {
+    let value = SavedTakes(rig.shared.clone()).map(|v| v.clone());
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_vec(value).unwrap()).unwrap();
+    std::fs::write(&tmp, serde_json::to_vec(&value).unwrap()).unwrap();
     std::fs::rename(&tmp, path).unwrap();
 }
 
@@ -116,7 +123,7 @@ fn crash_child() {
     let dir = PathBuf::from(std::env::var("REDANCE_CRASH_DIR").unwrap());
     let state = dir.join("project.json");
     let make = match stage {
-        Stage::MidRender => stuck,
+        Stage::MidRender | Stage::CapturedNeverSaved => stuck,
         Stage::TakeWrittenUnsaved => held,
         _ => zero,
     };
@@ -124,6 +131,9 @@ fn crash_child() {
     let mut rig = Rig::with_dir(engine(make), 2, 256, dir.join("data"));
     if let Stage::Captured = stage {
         rig.params.choice.auto_render = false;
+    }
+    if let Stage::CapturedNeverSaved = stage {
+        host_save(&state, &rig);
     }
     capture_bar_2(&mut rig);
     eprintln!("child {}: captured", stage.name());
@@ -134,10 +144,17 @@ fn crash_child() {
         Stage::MidRender => {
             rig.wait_for("the pending entry", |r| r.manifest().get("pending").is_some());
         }
+        Stage::CapturedNeverSaved => {
+            rig.wait_for("the pending entry", |r| r.manifest().get("pending").is_some());
+            println!("READY");
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
         Stage::TakeWritten => rig.pump_rendered(),
         Stage::TakeWrittenUnsaved => {
             rig.wait_for("the pending entry", |r| r.manifest().get("pending").is_some());
-            host_save(&state, &rig.manifest());
+            host_save(&state, &rig);
             HOLD.store(false, Ordering::Release);
             rig.pump_rendered();
             rig.wait_for("the take written", |r| r.manifest().get("pending").is_none());
@@ -147,7 +164,7 @@ fn crash_child() {
             }
         }
     }
-    host_save(&state, &rig.manifest());
+    host_save(&state, &rig);
     println!("READY");
     loop {
         std::thread::sleep(Duration::from_secs(1));
@@ -257,17 +274,36 @@ fn killed_after_the_take_was_written_keeps_the_take() {
 }
 
 #[test]
-fn killed_after_an_unsaved_take_renders_the_saved_capture_again() {
+fn killed_after_an_unsaved_take_recovers_the_take_from_the_journal() {
     let dir = tempfile::tempdir().unwrap();
     let state = crash_at(Stage::TakeWrittenUnsaved, dir.path());
     files_are_whole(&dir.path().join("data"), &state);
-    assert!(state.get("pending").is_some(), "{state}");
+    assert!(state.get("pending").is_some(), "saved mid-render: {state}");
     let mut rig = reopen(dir.path(), &state);
-    rig.wait_for("the re-rendered take", |r| r.status().renders_finished.load(Ordering::Acquire) == 1);
+    let msg = rig.status().message();
+    assert!(msg.starts_with("Recovered take 1"), "{msg}");
+    assert_eq!(rig.status().renders_finished.load(Ordering::Acquire), 0, "recovered, not rendered again");
+    let m = rig.manifest();
+    assert!(m.get("pending").is_none() && m["current"] == 1, "{m}");
+    files_are_whole(&dir.path().join("data"), &m);
     plays_in_place(&mut rig);
     // Nothing half-written left where the takes are read from.
     for f in std::fs::read_dir(dir.path().join("data/takes")).unwrap() {
         let name = f.unwrap().file_name().to_string_lossy().into_owned();
         assert!(name.ends_with(".wav") && !name.starts_with('.'), "{name}");
     }
+}
+
+#[test]
+fn killed_after_a_capture_the_host_never_saved_recovers_the_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = crash_at(Stage::CapturedNeverSaved, dir.path());
+    assert!(state["source"].is_null() && state["journal"]["id"].is_string(), "saved before the capture: {state}");
+    // Reopening recovers the capture from the journal and renders it (its message is soon replaced
+    // by the take's).
+    let mut rig = reopen(dir.path(), &state);
+    assert_eq!(rig.manifest()["source"]["start_pos"], BAR);
+    rig.wait_for("the re-rendered take", |r| r.status().renders_finished.load(Ordering::Acquire) == 1);
+    assert!(rig.manifest().get("pending").is_none());
+    plays_in_place(&mut rig);
 }

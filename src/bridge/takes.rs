@@ -7,6 +7,7 @@ use super::pending;
 use crate::boundary::RenderChoice;
 use crate::state::export;
 use crate::state::files;
+use crate::state::journal::{self, JournalTag};
 use crate::state::manifest::{FileRef, SourceEntry, TakeEntry, TakesManifest};
 use redance_engine::{Audio, ModeKind};
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub struct Restored {
     pub resume: Option<Result<(Source, RenderChoice), String>>,
     /// What could not be restored, in words.
     pub problems: Vec<String>,
+    /// Brought back from the recovery journal: what was captured or rendered after the save.
+    pub recovered: bool,
 }
 
 /// One instance's takes; see the module docs.
@@ -47,11 +50,21 @@ pub struct Takes {
     manifest: TakesManifest,
     /// The id the next take gets.
     next_take_id: u64,
+    /// The recovery journal this library writes (claimed in this process), and how far along it is.
+    journal: JournalTag,
+}
+
+impl Drop for Takes {
+    fn drop(&mut self) {
+        journal::release(&self.journal.id);
+    }
 }
 
 impl Takes {
-    /// An empty library keeping its files in `data_dir` and exporting to `export_dir`.
-    pub fn new(data_dir: PathBuf, export_dir: PathBuf) -> Self {
+    /// An empty library keeping its files in `data_dir`, exporting to `export_dir` and writing
+    /// journal `journal_id` (a fresh one if another instance of this process writes that one).
+    pub fn new(data_dir: PathBuf, export_dir: PathBuf, journal_id: String) -> Self {
+        let id = if journal::claim(&journal_id) { journal_id } else { Self::fresh_journal_id() };
         Self {
             data_dir,
             export_dir,
@@ -60,7 +73,31 @@ impl Takes {
             take: None,
             manifest: TakesManifest::default(),
             next_take_id: 1,
+            journal: JournalTag { id, seq: 0 },
         }
+    }
+
+    fn fresh_journal_id() -> String {
+        loop {
+            let id = journal::new_id();
+            if journal::claim(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// The journal this library writes.
+    pub fn journal_id(&self) -> &str {
+        &self.journal.id
+    }
+
+    /// The manifest as the plugin state should hold it from now on, also written to the journal; the
+    /// error says why the journal could not be written (the state holds it all the same).
+    pub fn publish(&mut self) -> (serde_json::Value, Result<(), String>) {
+        self.journal.seq += 1;
+        self.manifest.journal = Some(self.journal.clone());
+        let written = journal::write(&self.data_dir, &self.manifest);
+        (self.manifest.to_value(), written)
     }
 
     /// The latest capture.
@@ -216,11 +253,13 @@ impl Takes {
         self.manifest = TakesManifest::default();
     }
 
-    /// Brings back a loaded state's source and current take, and the render it had pending. Call
-    /// [`Takes::clear`] first.
+    /// Brings back a loaded state's source and current take, and the render it had pending: from its
+    /// journal when that got further than the state (what was captured or rendered after the last
+    /// save). Call [`Takes::clear`] first, and [`Takes::publish`] after.
     pub fn restore(&mut self, manifest: TakesManifest) -> Restored {
+        let (manifest, recovered) = self.adopt_journal(manifest);
         let dir = self.data_dir.clone();
-        let mut restored = Restored { take: None, resume: None, problems: Vec::new() };
+        let mut restored = Restored { take: None, resume: None, problems: Vec::new(), recovered };
         if let Some(src) = &manifest.source {
             match files::load(&dir, &src.file) {
                 Ok(audio) => {
@@ -250,6 +289,26 @@ impl Takes {
         self.manifest = manifest;
         restored
     }
+
+    /// A loaded state names its journal: this library writes that journal from now on unless another
+    /// live instance does (a duplicated track), and a journal that got further than the state replaces
+    /// it. An instance's own journal never replaces a state it is given (the host's undo, a preset):
+    /// only a reopened project recovers.
+    fn adopt_journal(&mut self, saved: TakesManifest) -> (TakesManifest, bool) {
+        let Some(tag) = saved.journal.clone() else { return (saved, false) };
+        if tag.id == self.journal.id || !journal::claim(&tag.id) {
+            self.journal.seq = self.journal.seq.max(tag.seq);
+            return (saved, false);
+        }
+        journal::release(&self.journal.id);
+        let newer = journal::newer_than(&self.data_dir, &tag);
+        let seq = newer.as_ref().and_then(|m| m.journal.as_ref()).map_or(tag.seq, |t| t.seq);
+        self.journal = JournalTag { id: tag.id, seq };
+        match newer {
+            Some(journal) => (journal, true),
+            None => (saved, false),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -259,7 +318,7 @@ mod tests {
 
     fn library() -> (tempfile::TempDir, Takes) {
         let dir = tempfile::tempdir().unwrap();
-        let takes = Takes::new(dir.path().join("data"), dir.path().join("exports"));
+        let takes = Takes::new(dir.path().join("data"), dir.path().join("exports"), journal::new_id());
         (dir, takes)
     }
 
@@ -373,7 +432,7 @@ mod tests {
         let recorded = record(&mut takes, 3);
         takes.mark_pending(&source(), &choice()).unwrap();
         let saved = takes.manifest().clone();
-        let mut reopened = Takes::new(dir.path().join("data"), dir.path().join("exports"));
+        let mut reopened = Takes::new(dir.path().join("data"), dir.path().join("exports"), journal::new_id());
         let restored = reopened.restore(saved.clone());
         assert!(restored.problems.is_empty(), "{:?}", restored.problems);
         let (id, audio_back, start) = restored.take.unwrap();
@@ -391,10 +450,57 @@ mod tests {
         takes.set_source(source()).unwrap();
         record(&mut takes, 1);
         let saved = takes.manifest().clone();
-        let mut elsewhere = Takes::new(dir.path().join("empty"), dir.path().join("exports"));
+        let mut elsewhere = Takes::new(dir.path().join("empty"), dir.path().join("exports"), journal::new_id());
         let restored = elsewhere.restore(saved);
         assert!(restored.take.is_none());
         assert_eq!(restored.problems.len(), 2, "{:?}", restored.problems);
         assert!(restored.problems[0].starts_with("source: ") && restored.problems[1].starts_with("take 1: "));
+    }
+
+    /// The state as the host saved it at some point, then the library (the instance) went on.
+    fn saved_then_more(takes: &mut Takes) -> TakesManifest {
+        takes.set_source(source()).unwrap();
+        record(takes, 1);
+        let saved = takes.publish().0;
+        record(takes, 1);
+        takes.publish().1.unwrap();
+        TakesManifest::parse(&saved).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_reopened_project_recovers_what_its_journal_holds_beyond_the_save() {
+        let (dir, mut takes) = library();
+        let saved = saved_then_more(&mut takes);
+        let latest = takes.manifest().current;
+        drop(takes); // the process died
+        let mut reopened = Takes::new(dir.path().join("data"), dir.path().join("exports"), journal::new_id());
+        let restored = reopened.restore(saved.clone());
+        assert!(restored.recovered && restored.problems.is_empty(), "{:?}", restored.problems);
+        assert_eq!(restored.take.map(|t| t.0), latest);
+        assert_eq!(reopened.journal_id(), saved.journal.unwrap().id, "it goes on writing the same journal");
+    }
+
+    #[test]
+    fn an_instance_given_an_older_state_of_its_own_keeps_it() {
+        let (_dir, mut takes) = library();
+        let saved = saved_then_more(&mut takes);
+        // The host's undo, or a preset: the state it gives is the one to play.
+        let restored = takes.restore(saved.clone());
+        assert!(!restored.recovered);
+        assert_eq!(takes.manifest().current, saved.current);
+        let (value, _) = takes.publish();
+        assert!(value["journal"]["seq"].as_u64().unwrap() > saved.journal.unwrap().seq, "the journal moves on");
+    }
+
+    #[test]
+    fn a_duplicated_track_writes_its_own_journal() {
+        let (dir, mut takes) = library();
+        let saved = saved_then_more(&mut takes);
+        // A second instance given the same state while the first still runs (the host duplicated the track).
+        let mut copy = Takes::new(dir.path().join("data"), dir.path().join("exports"), journal::new_id());
+        let restored = copy.restore(saved.clone());
+        assert!(!restored.recovered, "the copy plays the state it was given");
+        assert_ne!(copy.journal_id(), takes.journal_id());
+        assert_eq!(copy.publish().0["journal"]["id"], copy.journal_id());
     }
 }

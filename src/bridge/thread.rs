@@ -11,6 +11,7 @@ use super::pace::Pace;
 use super::takes::Takes;
 use crate::boundary::{BridgeCommand, BridgeEnds, MAX_CAPTURE_SECONDS, Placement, RenderChoice, ToBridge};
 use crate::shared::Shared;
+use crate::state::journal;
 use crate::state::manifest::TakesManifest;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use redance_engine::{Audio, EngineError, JobEvent, JobHandle};
@@ -58,13 +59,16 @@ pub struct BridgeThread {
     render_on_seen: u64,
     /// The host's processing pace: tells Ardour's free-wheeling export from real-time playback.
     pace: Pace,
+    /// The last journal write failed (said once, not at every change).
+    journal_failed: bool,
 }
 
 impl BridgeThread {
     /// The thread's state for instance `owner`; [`BridgeThread::run`] is the thread.
     pub fn new(config: BridgeConfig, shared: Arc<Shared>, owner: u64) -> Self {
         let pace = Pace::new(&shared.status);
-        let takes = Takes::new(config.data_dir.clone(), config.export_dir.clone());
+        let takes = Takes::new(config.data_dir.clone(), config.export_dir.clone(), journal::instance_id(&shared));
+        *shared.journal_id.lock() = Some(takes.journal_id().to_owned());
         Self {
             config,
             shared,
@@ -76,6 +80,7 @@ impl BridgeThread {
             restore_seen: 0,
             render_on_seen: 0,
             pace,
+            journal_failed: false,
         }
     }
 
@@ -408,9 +413,21 @@ impl BridgeThread {
         self.status().renders_finished.fetch_add(1, Ordering::Release);
     }
 
-    /// The manifest into the plugin state (not a load: no restore follows).
-    fn publish(&self) {
-        *self.shared.saved.lock() = self.takes.manifest().to_value();
+    /// The manifest into the plugin state (not a load: no restore follows) and the recovery journal.
+    fn publish(&mut self) {
+        let (value, written) = self.takes.publish();
+        *self.shared.saved.lock() = value;
+        match written {
+            Ok(()) => self.journal_failed = false,
+            Err(e) if !self.journal_failed => {
+                self.journal_failed = true;
+                nice_plug::prelude::nice_log!("Redance: recovery journal not written: {e}");
+                self.complain(format!(
+                    "The recovery journal could not be written ({e}): save the project to keep this take."
+                ));
+            }
+            Err(_) => {}
+        }
     }
 
     fn keep(&mut self) {
@@ -507,7 +524,14 @@ impl BridgeThread {
 
     fn restore(&mut self, manifest: TakesManifest) {
         self.clear_takes();
+        let loaded_journal = manifest.journal.as_ref().map(|t| t.id.clone());
         let restored = self.takes.restore(manifest);
+        *self.shared.journal_id.lock() = Some(self.takes.journal_id().to_owned());
+        // The state holds what the journal brought back, and names this instance's journal (not the
+        // one of the instance it was copied from); otherwise it stays as loaded.
+        if restored.recovered || loaded_journal.is_some_and(|id| id != self.takes.journal_id()) {
+            self.publish();
+        }
         let mut problems = restored.problems;
         if let Some((id, audio, start_pos)) = &restored.take {
             self.stream_whole(*id, audio, *start_pos);
@@ -526,6 +550,13 @@ impl BridgeThread {
         if !problems.is_empty() {
             let then = if resumed { " Re-rendering the capture saved before the render finished." } else { "" };
             self.complain(format!("Some saved audio could not be restored: {}.{then}", problems.join("; ")));
+        } else if restored.recovered {
+            let what = match (resumed, self.takes.take()) {
+                (true, _) => "the capture; re-rendering it".to_string(),
+                (false, Some((id, _))) => format!("take {id}"),
+                (false, None) => "the capture".to_string(),
+            };
+            self.say(format!("Recovered {what}: made after the project was last saved (save it to keep it)."));
         } else if !resumed && let Some((id, _)) = self.takes.take() {
             self.say(format!("Take {id} restored."));
         }

@@ -1,7 +1,9 @@
 //! The saved-takes manifest: what the plugin state holds. Small (no audio), versioned, and checked
 //! for being ours before anything in it is used. Version 2 adds `pending` (a capture whose render had
-//! not finished when the project was saved); version 1 states read as having none.
+//! not finished when the project was saved); version 1 states read as having none. `journal` (optional,
+//! so older versions read it too) names the instance's recovery journal.
 
+use super::journal::JournalTag;
 use serde::{Deserialize, Serialize};
 
 /// The manifest's `format` field: ours.
@@ -100,6 +102,10 @@ pub struct TakesManifest {
     /// The render under way when the state was taken; absent (version 1) reads as none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingEntry>,
+    /// The instance's recovery journal and how far along it this manifest is (see
+    /// [`super::journal`]); absent in states saved before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<JournalTag>,
 }
 
 impl Default for TakesManifest {
@@ -111,6 +117,7 @@ impl Default for TakesManifest {
             history: Vec::new(),
             current: None,
             pending: None,
+            journal: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod editor_layout;
 pub mod export;
 pub mod files;
+pub mod journal;
 pub mod manifest;
 mod persist;
 pub mod render_on;

@@ -1,6 +1,8 @@
 //! The `#[persist]` field: the manifest as raw JSON, so a damaged one is reported by the bridge
 //! rather than silently dropped by the state loader.
 
+use super::journal::{self, JournalTag};
+use super::manifest::TakesManifest;
 use crate::shared::Shared;
 use nice_plug::params::persist::PersistentField;
 use std::sync::Arc;
@@ -16,11 +18,18 @@ impl<'a> PersistentField<'a, serde_json::Value> for SavedTakes {
         self.0.status.restore_requested.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Host thread, on save. Before any capture the state still names the instance's journal, so a
+    /// project saved then and reopened after a crash finds what was captured since.
     fn map<F, R>(&self, f: F) -> R
     where
         F: Fn(&serde_json::Value) -> R,
     {
-        f(&self.0.saved.lock())
+        let saved = self.0.saved.lock().clone();
+        if saved.is_null() {
+            let tag = JournalTag { id: journal::instance_id(&self.0), seq: 0 };
+            return f(&TakesManifest { journal: Some(tag), ..TakesManifest::default() }.to_value());
+        }
+        f(&saved)
     }
 }
 
