@@ -556,6 +556,7 @@ impl BridgeThread {
                 (false, Some((id, _))) => format!("take {id}"),
                 (false, None) => "the capture".to_string(),
             };
+            nice_plug::prelude::nice_log!("Redance: recovered {what} from the recovery journal");
             self.say(format!("Recovered {what}: made after the project was last saved (save it to keep it)."));
         } else if !resumed && let Some((id, _)) = self.takes.take() {
             self.say(format!("Take {id} restored."));

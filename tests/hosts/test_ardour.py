@@ -270,7 +270,8 @@ def _plugin_states(ardour_file: Path) -> list[bytes]:
     return [base64.b64decode(c) for c in re.findall(r"<chunk>([^<]*)</chunk>", xml)]
 
 
-def _stopped_run(ardour_env: dict, name: str, strength: float, steps: int, live_export: bool) -> dict:
+def _stopped_run(ardour_env: dict, name: str, strength: float, steps: int, live_export: bool,
+                 crash: bool = False) -> dict:
     work = workdir(f"ardour-stopped-{name}")
     session = work / "session"
     manifest_path = work / "stopped.manifest"
@@ -285,6 +286,8 @@ def _stopped_run(ardour_env: dict, name: str, strength: float, steps: int, live_
         REDANCE_STRENGTH=str(strength),
         REDANCE_MANIFEST=str(manifest_path),
     )
+    if crash:
+        env.update(REDANCE_CRASH="1")
     live = work / "live-export"
     if live_export:
         # 32-bit float WAV (Ardour's own format file), so bounces compare sample for sample
@@ -329,6 +332,11 @@ def _stopped_run(ardour_env: dict, name: str, strength: float, steps: int, live_
 @pytest.fixture(scope="module")
 def exact(ardour_env) -> dict:
     return _stopped_run(ardour_env, "exact", 0.0, PROFILE.params["Steps"], live_export=False)
+
+
+@pytest.fixture(scope="module")
+def crashed(ardour_env) -> dict:
+    return _stopped_run(ardour_env, "crashed", 0.6, PROFILE.params["Steps"], live_export=False, crash=True)
 
 
 @pytest.fixture(scope="module")
@@ -401,3 +409,27 @@ def test_export_right_after_a_capture_holds_the_take(slow):
             f"{'dry' if was_dry < 1e-4 else f'not dry (max {was_dry:g} from dry)'}"
         )
         raise AssertionError(f"the in-session export and the reopened project's bounce differ (max {d:g}): {where}\n{notes}")
+
+
+def test_a_capture_the_host_never_saved_is_recovered_when_the_project_reopens(crashed):
+    """Saved with the plugin on the track and nothing captured; Capture, then Ardour dies without
+    saving. `ardour7-export` of that session must find the capture through the plugin's recovery
+    journal, render it, and hold the bounce for it."""
+    c = crashed
+    clip, n = c["clip"], c["n"]
+    r0, r1 = int(c["m"]["region.start"]), int(c["m"]["region.end"])
+    states = _plugin_states(c["session"] / "redance.ardour")
+    assert states and b"journal" in states[0], "the saved plugin state names no recovery journal"
+    assert b".wav" not in states[0], "the session was saved after the capture"
+    ex = c["export"][:, :n]
+    notes = "\n".join(l for l in c["export_log"].splitlines() if "Redance" in l)
+    assert "recovered" in notes, f"the reopened plugin did not say it recovered the capture\n{notes}"
+    rms = lambda x: float(np.sqrt(np.mean(x * x)))
+    assert rms(ex[:, r0:r1] - clip[:, r0:r1]) > 1e-3, f"the bounce is dry where the capture was\n{notes}"
+    outside = np.ones(n, bool)
+    outside[r0 - BAR_TOL : r1 + BAR_TOL] = False
+    outside[:EDGE] = False
+    outside[n - TAIL :] = False
+    d = np.abs(ex[:, outside] - clip[:, outside]).max()
+    assert d < EXACT, f"the bounce is not dry outside the capture (max diff {d:g})"
+

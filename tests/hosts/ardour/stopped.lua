@@ -13,6 +13,10 @@
 --     dialog does (`Session:simple_export()`, preset REDANCE_EXPORT_PRESET): the engine free-wheels
 --     while the render is still running; then the session is closed.
 --
+-- With REDANCE_CRASH=1 the session is saved once, with the plugin on the track and nothing captured
+-- yet, and Ardour dies (exit without saving or closing) right after the capture instead of step 3:
+-- the reopened project has only the plugin's recovery journal to find the capture by.
+--
 -- Manifest (key=value) for the Python side, as cycle.lua's.
 
 local function env(name, default)
@@ -35,6 +39,7 @@ local PARAMS = env("REDANCE_PARAMS", "")
 local MANIFEST = env("REDANCE_MANIFEST", DIR .. ".manifest")
 local LIVE_EXPORT_DIR = env("REDANCE_LIVE_EXPORT_DIR", "")
 local EXPORT_PRESET = env("REDANCE_EXPORT_PRESET", "")
+local CRASH = env("REDANCE_CRASH", "") == "1"
 
 local manifest = {}
 local function note(k, v)
@@ -125,6 +130,11 @@ for kv in string.gmatch(PARAMS, "[^;]+") do
 end
 set_param(STRENGTH_PARAM, STRENGTH)
 set_param(CAPTURE_PARAM, 0)
+if CRASH then
+	sleep_s(0.3) -- the parameters reach the plugin with the next cycles
+	Session:save_state("", false, false, false, false, false)
+	note("saved", "before the capture")
+end
 
 -- mid-bar in the second bar of the new tempo: capture must start on the bar after it
 local ARM_AT = BAR1 + BAR2 + math.floor(BAR2 / 3)
@@ -144,6 +154,18 @@ wait_until(function() return Session:transport_sample() >= REGION_END + RATE / 4
 Session:request_stop(false, false, TRS)
 wait_until(function() return not Session:transport_rolling() end, 10, "stop")
 set_param(CAPTURE_PARAM, 0)
+
+if CRASH then
+	sleep_s(1.0) -- the capture reaches the bridge, which writes it and its journal
+	local range = Session:locations():session_range_location()
+	if range then
+		note("session.start", range:start():samples())
+		note("session.end", range:_end():samples())
+	end
+	write_manifest("ok")
+	io.stdout:flush()
+	os.exit(0) -- dies here: no save, no close_session
+end
 
 -- 3. half gain, save at once (mid-render), close ---------------------------------------------------
 ar:set_scale_amplitude(0.5)
