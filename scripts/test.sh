@@ -140,7 +140,10 @@ if ! suite "setup" bash scripts/setup.sh; then
   summary
 fi
 suite "fmt" cargo fmt --all --check
-suite "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+# --all-targets skips the test targets that only run by name (test = false, or behind a feature): named here.
+suite "clippy" bash -c 'cargo clippy --workspace --all-targets --quiet -- -D warnings &&
+  cargo clippy -p redance-cli --features triton-tests --test import_e2e --test triton --quiet -- -D warnings &&
+  cargo clippy -p redance-clap-test --test imported --test triton --quiet -- -D warnings'
 # The CLAP host tests need a freshly built bundle: they run once, below, not here.
 suite "cargo test" cargo test --workspace --exclude redance-clap-test --no-fail-fast
 # A real Triton server on 127.0.0.1 (installs nvidia-pytriton into target/venv-triton first).
