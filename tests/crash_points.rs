@@ -9,18 +9,13 @@
 mod common;
 
 use common::*;
-use nice_plug::params::persist::PersistentField;
-use redance::state::SavedTakes;
 use redance_engine::denoiser::{Denoiser, fake};
 use redance_engine::model::ModelInfo;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-const TEMPO: f64 = 120.0;
-const BAR: i64 = 96_000;
 
 /// A model whose every call blocks for good: the child's render never ends (killed mid-render).
 struct Stuck(ModelInfo);
@@ -38,29 +33,6 @@ impl Denoiser for Stuck {
 
 fn stuck() -> Box<dyn Denoiser> {
     Box::new(Stuck(fake::info(4096)))
-}
-
-/// While set, every model call waits (the zero model otherwise): the child saves mid-render, then
-/// lets the render finish.
-static HOLD: AtomicBool = AtomicBool::new(false);
-
-struct Held(ModelInfo);
-
-impl Denoiser for Held {
-    fn info(&self) -> &ModelInfo {
-        &self.0
-    }
-    fn predict_v(&mut self, _x: &[f32], _t: &[f32], _frames: usize, v: &mut [f32]) -> redance_engine::Result<()> {
-        while HOLD.load(Ordering::Acquire) {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        v.fill(0.0);
-        Ok(())
-    }
-}
-
-fn held() -> Box<dyn Denoiser> {
-    Box::new(Held(fake::info(4096)))
 }
 
 /// The stages a process may die after, each with what the host had saved by then.
@@ -101,18 +73,10 @@ impl Stage {
 /// What a host does when it saves: the plugin's takes field as the plugin gives it, written whole
 /// (temporary file, then renamed).
 fn host_save(path: &Path, rig: &Rig) {
-    let value = SavedTakes(rig.shared.clone()).map(|v| v.clone());
+    let value = host_state(rig);
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, serde_json::to_vec(&value).unwrap()).unwrap();
     std::fs::rename(&tmp, path).unwrap();
-}
-
-fn capture_bar_2(rig: &mut Rig) {
-    rig.sim = Sim::at(0, TEMPO);
-    rig.params.length = 1;
-    rig.params.strength = 0.5;
-    rig.params.choice.steps = 2;
-    rig.capture(256, &signal, false);
 }
 
 /// The child's side: runs only when the parent starts it with a stage; never returns (killed).
@@ -135,7 +99,7 @@ fn crash_child() {
     if let Stage::CapturedNeverSaved = stage {
         host_save(&state, &rig);
     }
-    capture_bar_2(&mut rig);
+    capture_bar_2(&mut rig, 0.5);
     eprintln!("child {}: captured", stage.name());
     rig.wait_for("the saved capture", |r| !r.manifest()["source"].is_null());
     eprintln!("child {}: capture saved", stage.name());
@@ -214,8 +178,7 @@ fn files_are_whole(data: &Path, state: &serde_json::Value) {
 /// The reopened project: the state loaded into a fresh instance on the same data folder.
 fn reopen(dir: &Path, state: &serde_json::Value) -> Rig {
     let mut rig = Rig::with_dir(engine(zero), 2, 256, dir.join("data"));
-    SavedTakes(rig.shared.clone()).set(state.clone());
-    rig.pump_rendered();
+    load(&mut rig, state.clone());
     let msg = rig.status().message();
     assert!(!rig.status().message_is_error.load(Ordering::Acquire), "{msg}");
     rig

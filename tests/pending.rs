@@ -7,52 +7,7 @@
 mod common;
 
 use common::*;
-use nice_plug::params::persist::PersistentField;
-use redance::state::SavedTakes;
-use redance_engine::denoiser::{Denoiser, fake};
-use redance_engine::model::ModelInfo;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
-const TEMPO: f64 = 120.0;
-const BAR: i64 = 96_000;
-
-/// While set, every model call waits: the render stays pending as long as the test needs.
-static HOLD: AtomicBool = AtomicBool::new(false);
-
-/// The zero model, held by [`HOLD`]: once released its take is the zero model's.
-struct Held(ModelInfo);
-
-impl Denoiser for Held {
-    fn info(&self) -> &ModelInfo {
-        &self.0
-    }
-    fn predict_v(&mut self, _x: &[f32], _t: &[f32], _frames: usize, v: &mut [f32]) -> redance_engine::Result<()> {
-        while HOLD.load(Ordering::Acquire) {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        v.fill(0.0);
-        Ok(())
-    }
-}
-
-fn held() -> Box<dyn Denoiser> {
-    Box::new(Held(fake::info(4096)))
-}
-
-/// Captures bar 2 at strength 0.5 (the take differs from the source) on `rig`.
-fn capture_bar_2(rig: &mut Rig) {
-    rig.sim = Sim::at(0, TEMPO);
-    rig.params.length = 1;
-    rig.params.strength = 0.5;
-    rig.params.choice.steps = 2;
-    rig.capture(256, &signal, false);
-}
-
-fn load(rig: &mut Rig, value: serde_json::Value) {
-    SavedTakes(rig.shared.clone()).set(value);
-    rig.pump_rendered();
-}
+use std::sync::atomic::Ordering;
 
 fn takes_file(rig: &Rig, entry: &serde_json::Value) -> std::path::PathBuf {
     rig.data_dir.join("takes").join(entry["file"]["name"].as_str().unwrap())
@@ -63,7 +18,7 @@ fn saved_mid_render_then_reopened_renders_again_and_plays_in_place() {
     let dir = tempfile::tempdir().unwrap();
     HOLD.store(true, Ordering::Release);
     let mut first = Rig::with_dir(engine(held), 2, 256, dir.path().into());
-    capture_bar_2(&mut first);
+    capture_bar_2(&mut first, 0.5);
     first.wait_for("the pending entry", |r| r.manifest().get("pending").is_some());
     // Saved now, while "Rendering take 1…".
     let mid = first.manifest();
@@ -139,7 +94,7 @@ fn pending_state(rig: &Rig) -> serde_json::Value {
 
 fn rendered(dir: &std::path::Path) -> Rig {
     let mut rig = Rig::with_dir(engine(zero), 2, 256, dir.into());
-    capture_bar_2(&mut rig);
+    capture_bar_2(&mut rig, 0.5);
     rig.pump_rendered();
     rig
 }

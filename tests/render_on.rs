@@ -14,8 +14,6 @@ use redance_engine::backend::remote::remote_backend;
 use redance_engine::{Engine, EngineConfig};
 use std::sync::atomic::Ordering;
 
-const TEMPO: f64 = 120.0;
-
 /// The real remote backend when a server is set, the zero model on this computer.
 fn engine_with_server() -> &'static Engine {
     Box::leak(Box::new(Engine::with_backend(

@@ -7,10 +7,6 @@ mod common;
 use common::*;
 use std::sync::atomic::Ordering;
 
-const TEMPO: f64 = 120.0;
-/// One 4/4 bar at 120 BPM and 48 kHz.
-const BAR: i64 = 96_000;
-
 /// Captures bar 2 (armed mid-bar 1), renders at strength 0 (the identity), and checks that the take
 /// plays exactly where it was captured on the next pass, dry elsewhere.
 fn cycle(block: usize, offline: bool) {

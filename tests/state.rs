@@ -5,12 +5,7 @@
 mod common;
 
 use common::*;
-use nice_plug::params::persist::PersistentField;
-use redance::state::SavedTakes;
 use std::sync::atomic::Ordering;
-
-const TEMPO: f64 = 120.0;
-const BAR: i64 = 96_000;
 
 /// A rig with one take of bar 2 rendered at strength 0 (the identity).
 fn rendered(dir: Option<std::path::PathBuf>) -> Rig {
@@ -22,18 +17,9 @@ fn rendered_at(dir: Option<std::path::PathBuf>, strength: f32) -> Rig {
         Some(d) => Rig::with_dir(engine(zero), 2, 256, d),
         None => Rig::new(engine(zero), 2, 256),
     };
-    rig.sim = Sim::at(0, TEMPO);
-    rig.params.length = 1;
-    rig.params.strength = strength;
-    rig.params.choice.steps = 2;
-    rig.capture(256, &signal, false);
+    capture_bar_2(&mut rig, strength);
     rig.pump_rendered();
     rig
-}
-
-fn load(rig: &mut Rig, value: serde_json::Value) {
-    SavedTakes(rig.shared.clone()).set(value);
-    rig.pump_rendered();
 }
 
 /// At strength 0.5 (the take is not the source): the reopened instance plays the take the first one

@@ -3,21 +3,26 @@
 #![allow(clippy::needless_range_loop)] // channels are indexed alongside other per-channel data
 #![allow(dead_code)]
 
+use nice_plug::params::persist::PersistentField;
 use redance::boundary::HostConfig;
 use redance::bridge::{Bridge, BridgeConfig};
 use redance::params::RedanceParams;
 use redance::rt::{RtCore, RtParams, TransportInfo};
 use redance::shared::Shared;
+use redance::state::SavedTakes;
 use redance_engine::backend::Backend;
 use redance_engine::denoiser::{Denoiser, fake};
 use redance_engine::model::ModelInfo;
 use redance_engine::{Engine, EngineConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub const RATE: f32 = 48_000.0;
+/// The tests' tempo, and one 4/4 bar of it at [`RATE`].
+pub const TEMPO: f64 = 120.0;
+pub const BAR: i64 = 96_000;
 
 /// A leaked engine whose model is built by `make` (one per test: engines are cheap until used).
 pub fn engine(make: fn() -> Box<dyn Denoiser>) -> &'static Engine {
@@ -51,6 +56,49 @@ impl Denoiser for Slow {
 
 pub fn slow() -> Box<dyn Denoiser> {
     Box::new(Slow(fake::info(4096), Duration::from_millis(20)))
+}
+
+/// While set, every call of the [`held`] model waits: a render stays pending as long as a test needs.
+pub static HOLD: AtomicBool = AtomicBool::new(false);
+
+/// The zero model, held by [`HOLD`]: once released its take is the zero model's.
+pub struct Held(pub ModelInfo);
+
+impl Denoiser for Held {
+    fn info(&self) -> &ModelInfo {
+        &self.0
+    }
+    fn predict_v(&mut self, _x: &[f32], _t: &[f32], _frames: usize, v: &mut [f32]) -> redance_engine::Result<()> {
+        while HOLD.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        v.fill(0.0);
+        Ok(())
+    }
+}
+
+pub fn held() -> Box<dyn Denoiser> {
+    Box::new(Held(fake::info(4096)))
+}
+
+/// Captures bar 2 (armed at 0) at `strength`, 2 steps, on `rig`.
+pub fn capture_bar_2(rig: &mut Rig, strength: f32) {
+    rig.sim = Sim::at(0, TEMPO);
+    rig.params.length = 1;
+    rig.params.strength = strength;
+    rig.params.choice.steps = 2;
+    rig.capture(256, &signal, false);
+}
+
+/// What a host saves of the takes: the persisted field as the plugin gives it.
+pub fn host_state(rig: &Rig) -> serde_json::Value {
+    SavedTakes(rig.shared.clone()).map(|v| v.clone())
+}
+
+/// What a host does on loading a project: the takes field set; then the bridge restores it.
+pub fn load(rig: &mut Rig, value: serde_json::Value) {
+    SavedTakes(rig.shared.clone()).set(value);
+    rig.pump_rendered();
 }
 
 /// A signal that differs at every frame, so a take off by one frame is caught.
