@@ -5,10 +5,8 @@
 use super::status_line::{Kind, Part};
 use crate::state::render_on::RenderOn;
 use egui::Ui;
+use redance_engine::backend::remote::served_at;
 use redance_engine::worker::EngineStatus;
-
-/// The device words of a remote backend start with this (`Triton at URL (…)`).
-const REMOTE_DEVICE: &str = "Triton at ";
 
 /// The row; `draft` is what the user is editing, `state` the words under it. True when Apply was
 /// pressed.
@@ -31,7 +29,7 @@ pub fn show(ui: &mut Ui, draft: &mut RenderOn, state: &Part) -> bool {
 /// Where renders go, in words, from the project's setting and what the engine last loaded. The
 /// engine is shared by every instance in the process, so what it loaded is shown when it differs.
 pub fn state(on: &RenderOn, s: &EngineStatus) -> Part {
-    let remote = s.device.as_deref().filter(|d| d.starts_with(REMOTE_DEVICE));
+    let remote = s.device.as_deref().filter(|d| served_at(d).is_some());
     let server = match on.server_options() {
         Err(e) => return Part { text: format!("Render on: {e}"), kind: Kind::Error },
         Ok(None) => {
@@ -52,7 +50,7 @@ pub fn state(on: &RenderOn, s: &EngineStatus) -> Part {
         return Part { text: format!("Server {e}"), kind: Kind::Error };
     }
     match (remote, &s.model) {
-        (Some(d), Some(m)) if d[REMOTE_DEVICE.len()..].starts_with(&url) => {
+        (Some(d), Some(m)) if served_at(d).is_some_and(|at| at.starts_with(&url)) => {
             Part { text: format!("Server {url} ready: model {}, {} Hz", m.name, m.sample_rate), kind: Kind::Ok }
         }
         (Some(d), _) => Part { text: format!("Server {url}, from the next render (so far: {d})"), kind: Kind::Warning },

@@ -3,6 +3,7 @@
 
 use crate::editor::style;
 use egui::{RichText, Ui};
+use redance_engine::backend::remote::served_at;
 use redance_engine::worker::EngineStatus;
 
 /// One part of the status line.
@@ -36,7 +37,7 @@ pub fn runtime_part(s: &EngineStatus) -> Part {
     match (&s.runtime, s.loading) {
         (Some(r), _) => part(format!("ONNX Runtime {} loaded from {}", r.version, r.path.display()), Kind::Ok),
         (None, true) => part("Loading ONNX Runtime and the model…", Kind::Pending),
-        (None, false) if s.device.as_deref().is_some_and(|d| d.starts_with("Triton at ")) => {
+        (None, false) if s.device.as_deref().and_then(served_at).is_some() => {
             part("No ONNX Runtime needed here (the server runs the model)", Kind::Ok)
         }
         (None, false) if s.model.is_some() => part("No ONNX Runtime needed (built-in test model)", Kind::Ok),

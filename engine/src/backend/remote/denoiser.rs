@@ -113,7 +113,7 @@ impl Denoiser for RemoteDenoiser {
     }
 
     fn device(&self) -> String {
-        format!("Triton at {} ({})", self.options.url, self.served.device)
+        format!("{}{} ({})", super::DEVICE_PREFIX, self.options.url, self.served.device)
     }
 }
 

@@ -24,6 +24,15 @@ pub fn remote_backend(config: &EngineConfig, server: &ServerOptions) -> Result<B
     Ok(Backend { denoiser: Box::new(denoiser), runtime: None, origin, provider_note: None })
 }
 
+/// How a remote backend names its device: `Triton at URL (the server's device)`.
+pub const DEVICE_PREFIX: &str = "Triton at ";
+
+/// For a device named by a remote backend, what follows [`DEVICE_PREFIX`] (`URL (device)`); `None`
+/// for a device of this computer.
+pub fn served_at(device: &str) -> Option<&str> {
+    device.strip_prefix(DEVICE_PREFIX)
+}
+
 /// How long connecting may take before the server counts as unreachable.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest one model call may take, queueing on the server included (a full-size model call
