@@ -75,6 +75,20 @@ pub mod fake {
         }
     }
 
+    /// [`Zero`] that sleeps in every call: a render slow enough to cancel or to wait for.
+    pub struct Slow(pub ModelInfo, pub std::time::Duration);
+
+    impl Denoiser for Slow {
+        fn info(&self) -> &ModelInfo {
+            &self.0
+        }
+        fn predict_v(&mut self, _x: &[f32], _t: &[f32], _frames: usize, v: &mut [f32]) -> Result<()> {
+            std::thread::sleep(self.1);
+            v.fill(0.0);
+            Ok(())
+        }
+    }
+
     /// Fails every call: a model that breaks mid-render.
     pub struct Failing(pub ModelInfo);
 

@@ -8,7 +8,7 @@ use redance_engine::JobEvent;
 use redance_engine::backend::remote::ServerOptions;
 use redance_engine::backend::{Backend, BackendFactory};
 use redance_engine::denoiser::Denoiser;
-use redance_engine::denoiser::fake::{Failing, Panicking, Zero, info};
+use redance_engine::denoiser::fake::{Failing, Panicking, Slow, Zero, info};
 use redance_engine::{Engine, EngineConfig, EngineError, JobSpec, Mode, RenderSettings, StrengthCurve};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,18 +84,10 @@ fn a_backend_that_cannot_load_reports_why_in_status_and_job() {
 
 #[test]
 fn cancelling_an_owner_stops_its_running_and_queued_jobs() {
-    struct Slow(redance_engine::ModelInfo);
-    impl Denoiser for Slow {
-        fn info(&self) -> &redance_engine::ModelInfo {
-            &self.0
-        }
-        fn predict_v(&mut self, _: &[f32], _: &[f32], _: usize, v: &mut [f32]) -> redance_engine::Result<()> {
-            std::thread::sleep(Duration::from_millis(20));
-            v.fill(0.0);
-            Ok(())
-        }
-    }
-    let engine = Engine::with_backend(EngineConfig::default(), factory(|| Box::new(Slow(info(4096)))));
+    let engine = Engine::with_backend(
+        EngineConfig::default(),
+        factory(|| Box::new(Slow(info(4096), Duration::from_millis(20)))),
+    );
     let running = engine.submit(7, job(40_000, 1.0, 50));
     let queued = engine.submit(7, job(4000, 1.0, 50));
     let other = engine.submit(8, job(4000, 0.0, 50));

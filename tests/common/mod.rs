@@ -40,22 +40,9 @@ pub fn failing() -> Box<dyn Denoiser> {
     Box::new(fake::Failing(fake::info(4096)))
 }
 
-/// Sleeps in every model call: a render slow enough to cancel or to wait for.
-pub struct Slow(pub ModelInfo, pub Duration);
-
-impl Denoiser for Slow {
-    fn info(&self) -> &ModelInfo {
-        &self.0
-    }
-    fn predict_v(&mut self, _x: &[f32], _t: &[f32], _frames: usize, v: &mut [f32]) -> redance_engine::Result<()> {
-        std::thread::sleep(self.1);
-        v.fill(0.0);
-        Ok(())
-    }
-}
-
+/// A render slow enough to cancel or to wait for (20 ms a call).
 pub fn slow() -> Box<dyn Denoiser> {
-    Box::new(Slow(fake::info(4096), Duration::from_millis(20)))
+    Box::new(fake::Slow(fake::info(4096), Duration::from_millis(20)))
 }
 
 /// While set, every call of the [`held`] model waits: a render stays pending as long as a test needs.
