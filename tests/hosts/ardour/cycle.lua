@@ -17,11 +17,9 @@
 -- Configuration comes from the environment (see test_ardour.py). Exit status is not reliable
 -- (luasession returns 0 after a Lua error): the driver judges the manifest's "status=ok" line.
 
-local function env(name, default)
-	local v = os.getenv(name)
-	if v == nil or v == "" then return default end
-	return v
-end
+local HERE = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local lib = dofile(HERE .. "lib.lua")
+local env = lib.env
 
 local DIR = assert(os.getenv("REDANCE_SESSION_DIR"), "REDANCE_SESSION_DIR")
 local NAME = env("REDANCE_SESSION_NAME", "redance")
@@ -41,70 +39,25 @@ local STRENGTH_B1 = tonumber(env("REDANCE_STRENGTH_B1", "0.9"))
 local PARAMS = env("REDANCE_PARAMS", "")
 local MANIFEST = env("REDANCE_MANIFEST", DIR .. ".manifest")
 
-local manifest = {}
-local function note(k, v)
-	manifest[#manifest + 1] = k .. "=" .. tostring(v)
-	print("[cycle] " .. k .. "=" .. tostring(v))
-end
-local function write_manifest(status)
-	local f = assert(io.open(MANIFEST, "w"))
-	for _, l in ipairs(manifest) do f:write(l, "\n") end
-	f:write("status=", status, "\n")
-	f:close()
-end
-local function fail(msg)
-	note("error", msg)
-	write_manifest("failed")
-	error(msg)
-end
-
-local function sleep_s(s) ARDOUR.LuaAPI.usleep(math.floor(s * 1000000)) end
-local function wait_until(pred, timeout, what)
-	local t = 0
-	while not pred() do
-		if t > timeout then fail("timeout waiting for " .. what) end
-		sleep_s(0.05)
-		t = t + 0.05
-	end
-end
+local H = lib.new("cycle", MANIFEST)
+local note, fail, sleep_s, wait_until, write_manifest = H.note, H.fail, H.sleep_s, H.wait_until, H.write_manifest
+local ND = H.ND
 
 local SPB = 60.0 / BPM * RATE -- samples per beat
 local BAR = math.floor(4 * SPB + 0.5)
 
 -- 1. session, tracks, clip --------------------------------------------------------------------------
-AudioEngine:set_backend("None (Dummy)", "", "")
-AudioEngine:set_device_name("Sine Sweep")
-if not create_session(DIR, NAME, RATE) then fail("create_session failed") end
-note("rate", Session:nominal_sample_rate())
+H.new_session(DIR, NAME, RATE)
 note("bar", BAR)
 
 local tm = Temporal.TempoMap.fetch_writable()
 tm:set_tempo(Temporal.Tempo(BPM, BPM, 4), Temporal.timepos_t(0))
 Temporal.TempoMap.update(tm)
 
-local function new_track(name)
-	local tl = Session:new_audio_track(2, 2, nil, 1, name, ARDOUR.PresentationInfo.max_order,
-		ARDOUR.TrackMode.Normal, true)
-	local t = tl:front()
-	if t:isnil() then fail("new_audio_track " .. name) end
-	return t
-end
-local ND = PBD.GroupControlDisposition.NoGroup
-
+local new_track = H.new_track
 local A = new_track("A")
 local B = new_track("B")
-A:rec_enable_control():set_value(1, ND)
-B:rec_enable_control():set_value(1, ND)
-sleep_s(0.2)
-Session:maybe_enable_record(false)
-Session:request_roll(ARDOUR.TransportRequestSource.TRS_UI)
-wait_until(function() return Session:transport_sample() >= CLIP_S * RATE end, CLIP_S + 20, "clip recording")
-Session:request_stop(false, false, ARDOUR.TransportRequestSource.TRS_UI)
-wait_until(function() return not Session:transport_rolling() end, 10, "stop")
-sleep_s(1.0) -- the butler finishes the capture files and regions
-A:rec_enable_control():set_value(0, ND)
-B:rec_enable_control():set_value(0, ND)
-Session:disable_record(false, false)
+H.record({ A, B }, CLIP_S, RATE)
 
 local function only_region(track)
 	local r = nil
@@ -151,40 +104,18 @@ end
 local OutA, OutB
 
 -- 2. the plugin ------------------------------------------------------------------------------------
-local function add_plugin(track)
-	local proc = ARDOUR.LuaAPI.new_plugin(Session, PLUGIN, ARDOUR.PluginType.VST3, "")
-	if proc:isnil() then fail("plugin '" .. PLUGIN .. "' not found (VST3 cache?)") end
-	if track:add_processor_by_index(proc, 0, nil, true) ~= 0 then fail("add_processor_by_index") end
-	return proc
-end
-local pA = add_plugin(A)
-local pB = add_plugin(B)
+local pA = H.add_plugin(A, PLUGIN)
+local pB = H.add_plugin(B, PLUGIN)
 
-local plug = pA:to_insert():plugin(0)
-local index = {}
-for i = 0, plug:parameter_count() - 1 do
-	if plug:parameter_is_input(i) then
-		local label = plug:parameter_label(i)
-		index[label] = i
-		local _, pd = plug:get_parameter_descriptor(i, ARDOUR.ParameterDescriptor())
-		note("param." .. i, label .. "|" .. pd[2].lower .. "|" .. pd[2].upper .. "|" .. pd[2].normal)
+local P = H.params(pA)
+for i = 0, P.plug:parameter_count() - 1 do
+	if P.plug:parameter_is_input(i) then
+		local _, pd = P.plug:get_parameter_descriptor(i, ARDOUR.ParameterDescriptor())
+		note("param." .. i, P.plug:parameter_label(i) .. "|" .. pd[2].lower .. "|" .. pd[2].upper .. "|" .. pd[2].normal)
 	end
 end
-local function pidx(name)
-	local i = index[name]
-	if i == nil then fail("plugin has no parameter '" .. name .. "'") end
-	return i
-end
-local function set_param(proc, name, value)
-	if not ARDOUR.LuaAPI.set_processor_param(proc, pidx(name), value) then
-		fail("set_processor_param " .. name)
-	end
-end
-for kv in string.gmatch(PARAMS, "[^;]+") do
-	local k, v = string.match(kv, "^%s*(.-)%s*=%s*(.-)%s*$")
-	set_param(pA, k, tonumber(v))
-	set_param(pB, k, tonumber(v))
-end
+local pidx, set_param = P.pidx, P.set
+P.set_all({ pA, pB }, PARAMS)
 
 local function pos(s) return Temporal.timepos_t(math.floor(s)) end
 local function automate(proc, name, points)
@@ -212,7 +143,7 @@ if REGION_END > CLIP_END then fail("clip too short for the region") end
 
 -- Automation in Play mode applies the value at the playhead even while stopped: put the playhead
 -- at 0 (where Capture is 0) before switching it on, or the plugin sees Capture rise while stopped.
-Session:request_locate(0, false, ARDOUR.LocateTransportDisposition.MustStop, ARDOUR.TransportRequestSource.TRS_UI)
+Session:request_locate(0, false, ARDOUR.LocateTransportDisposition.MustStop, H.TRS)
 wait_until(function() return Session:transport_sample() == 0 end, 10, "locate 0")
 local arm = math.floor(CAPTURE_ARM_S * RATE)
 local capA = automate(pA, CAPTURE_PARAM, { { 0, 0 }, { arm - 1, 0 }, { arm, 1 } })
@@ -223,12 +154,12 @@ automate(pB, STRENGTH_PARAM, { { 0, STRENGTH_B0 }, { REGION_START, STRENGTH_B0 }
 sleep_s(0.5) -- parameters reach the plugin only once the engine has run
 
 -- 3. pass 1: capture -------------------------------------------------------------------------------
-Session:request_locate(0, false, ARDOUR.LocateTransportDisposition.MustStop, ARDOUR.TransportRequestSource.TRS_UI)
+Session:request_locate(0, false, ARDOUR.LocateTransportDisposition.MustStop, H.TRS)
 sleep_s(0.3)
-Session:request_roll(ARDOUR.TransportRequestSource.TRS_UI)
+Session:request_roll(H.TRS)
 wait_until(function() return Session:transport_sample() >= REGION_END + RATE / 4 end,
 	(REGION_END / RATE) + 30, "pass 1")
-Session:request_stop(false, false, ARDOUR.TransportRequestSource.TRS_UI)
+Session:request_stop(false, false, H.TRS)
 wait_until(function() return not Session:transport_rolling() end, 10, "stop")
 
 -- Capture off for the following passes (and for the export's fresh load)
@@ -305,12 +236,12 @@ OutA = Session:route_by_name("OutA"):to_track()
 OutB = Session:route_by_name("OutB"):to_track()
 OutA:rec_enable_control():set_value(1, ND)
 OutB:rec_enable_control():set_value(1, ND)
-Session:request_locate(0, false, ARDOUR.LocateTransportDisposition.MustStop, ARDOUR.TransportRequestSource.TRS_UI)
+Session:request_locate(0, false, ARDOUR.LocateTransportDisposition.MustStop, H.TRS)
 sleep_s(0.5)
 Session:maybe_enable_record(false)
-Session:request_roll(ARDOUR.TransportRequestSource.TRS_UI)
+Session:request_roll(H.TRS)
 wait_until(function() return Session:transport_sample() >= CLIP_END + RATE / 2 end, CLIP_END / RATE + 30, "pass 2")
-Session:request_stop(false, false, ARDOUR.TransportRequestSource.TRS_UI)
+Session:request_stop(false, false, H.TRS)
 wait_until(function() return not Session:transport_rolling() end, 10, "stop")
 sleep_s(1.0)
 OutA:rec_enable_control():set_value(0, ND)

@@ -19,13 +19,13 @@
 --
 -- Manifest (key=value) for the Python side, as cycle.lua's.
 
-local function env(name, default)
-	local v = os.getenv(name)
-	if v == nil or v == "" then return default end
-	return v
-end
-
+local HERE = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local lib = dofile(HERE .. "lib.lua")
+local env = lib.env
 local DIR = assert(os.getenv("REDANCE_SESSION_DIR"), "REDANCE_SESSION_DIR")
+local MANIFEST = env("REDANCE_MANIFEST", DIR .. ".manifest")
+local H = lib.new("stopped", MANIFEST)
+local note, fail, sleep_s, wait_until = H.note, H.fail, H.sleep_s, H.wait_until
 local NAME = env("REDANCE_SESSION_NAME", "redance")
 local PLUGIN = env("REDANCE_PLUGIN", "Redance")
 local RATE = tonumber(env("REDANCE_RATE", "48000"))
@@ -36,37 +36,11 @@ local STRENGTH = tonumber(env("REDANCE_STRENGTH", "0"))
 local CAPTURE_PARAM = env("REDANCE_CAPTURE_PARAM", "Capture")
 local STRENGTH_PARAM = env("REDANCE_STRENGTH_PARAM", "Strength")
 local PARAMS = env("REDANCE_PARAMS", "")
-local MANIFEST = env("REDANCE_MANIFEST", DIR .. ".manifest")
 local LIVE_EXPORT_DIR = env("REDANCE_LIVE_EXPORT_DIR", "")
 local EXPORT_PRESET = env("REDANCE_EXPORT_PRESET", "")
 local CRASH = env("REDANCE_CRASH", "") == "1"
 
-local manifest = {}
-local function note(k, v)
-	manifest[#manifest + 1] = k .. "=" .. tostring(v)
-	print("[stopped] " .. k .. "=" .. tostring(v))
-end
-local function write_manifest(status)
-	local f = assert(io.open(MANIFEST, "w"))
-	for _, l in ipairs(manifest) do f:write(l, "\n") end
-	f:write("status=", status, "\n")
-	f:close()
-end
-local function fail(msg)
-	note("error", msg)
-	write_manifest("failed")
-	error(msg)
-end
-local function sleep_s(s) ARDOUR.LuaAPI.usleep(math.floor(s * 1000000)) end
-local function wait_until(pred, timeout, what)
-	local t = 0
-	while not pred() do
-		if t > timeout then fail("timeout waiting for " .. what) end
-		sleep_s(0.05)
-		t = t + 0.05
-	end
-end
-local TRS = ARDOUR.TransportRequestSource.TRS_UI
+local TRS = H.TRS
 local function locate(sample)
 	Session:request_locate(sample, false, ARDOUR.LocateTransportDisposition.MustStop, TRS)
 	wait_until(function() return Session:transport_sample() == sample end, 10, "locate " .. sample)
@@ -76,10 +50,7 @@ local BAR1 = math.floor(4 * 60 / 120 * RATE + 0.5) -- bar 1 at 120 BPM
 local BAR2 = math.floor(4 * 60 / BPM2 * RATE + 0.5) -- bars from bar 2 on
 
 -- 1. session, tempo map, clip ----------------------------------------------------------------------
-AudioEngine:set_backend("None (Dummy)", "", "")
-AudioEngine:set_device_name("Sine Sweep")
-if not create_session(DIR, NAME, RATE) then fail("create_session failed") end
-note("rate", Session:nominal_sample_rate())
+H.new_session(DIR, NAME, RATE)
 note("bar1", BAR1)
 note("bar2", BAR2)
 local tm = Temporal.TempoMap.fetch_writable()
@@ -87,20 +58,8 @@ tm:set_tempo(Temporal.Tempo(120, 120, 4), Temporal.timepos_t(0))
 tm:set_tempo(Temporal.Tempo(BPM2, BPM2, 4), Temporal.timepos_t(BAR1))
 Temporal.TempoMap.update(tm)
 
-local ND = PBD.GroupControlDisposition.NoGroup
-local tl = Session:new_audio_track(2, 2, nil, 1, "A", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
-local A = tl:front()
-if A:isnil() then fail("new_audio_track A") end
-A:rec_enable_control():set_value(1, ND)
-sleep_s(0.2)
-Session:maybe_enable_record(false)
-Session:request_roll(TRS)
-wait_until(function() return Session:transport_sample() >= CLIP_S * RATE end, CLIP_S + 20, "clip recording")
-Session:request_stop(false, false, TRS)
-wait_until(function() return not Session:transport_rolling() end, 10, "stop")
-sleep_s(1.0) -- the butler finishes the capture files and regions
-A:rec_enable_control():set_value(0, ND)
-Session:disable_record(false, false)
+local A = H.new_track("A")
+H.record({ A }, CLIP_S, RATE)
 
 local clip = nil
 for reg in A:playlist():region_list():iter() do clip = reg end
@@ -111,23 +70,10 @@ local ar = clip:to_audioregion()
 for c = 0, ar:n_channels() - 1 do note("clip.file" .. c, ar:source(c):to_filesource():path()) end
 
 -- 2. the plugin; Capture raised while stopped, then Play -------------------------------------------
-local proc = ARDOUR.LuaAPI.new_plugin(Session, PLUGIN, ARDOUR.PluginType.VST3, "")
-if proc:isnil() then fail("plugin '" .. PLUGIN .. "' not found (VST3 cache?)") end
-if A:add_processor_by_index(proc, 0, nil, true) ~= 0 then fail("add_processor_by_index") end
-local plug = proc:to_insert():plugin(0)
-local index = {}
-for i = 0, plug:parameter_count() - 1 do
-	if plug:parameter_is_input(i) then index[plug:parameter_label(i)] = i end
-end
-local function set_param(name, value)
-	local i = index[name]
-	if i == nil then fail("plugin has no parameter '" .. name .. "'") end
-	if not ARDOUR.LuaAPI.set_processor_param(proc, i, value) then fail("set_processor_param " .. name) end
-end
-for kv in string.gmatch(PARAMS, "[^;]+") do
-	local k, v = string.match(kv, "^%s*(.-)%s*=%s*(.-)%s*$")
-	set_param(k, tonumber(v))
-end
+local proc = H.add_plugin(A, PLUGIN)
+local P = H.params(proc)
+local function set_param(name, value) P.set(proc, name, value) end
+P.set_all({ proc }, PARAMS)
 set_param(STRENGTH_PARAM, STRENGTH)
 set_param(CAPTURE_PARAM, 0)
 if CRASH then
@@ -162,7 +108,7 @@ if CRASH then
 		note("session.start", range:start():samples())
 		note("session.end", range:_end():samples())
 	end
-	write_manifest("ok")
+	H.write_manifest("ok")
 	io.stdout:flush()
 	os.exit(0) -- dies here: no save, no close_session
 end
@@ -178,7 +124,7 @@ if range then
 end
 -- Written before the export: Ardour sometimes aborts (SIGABRT) soon after an export or at
 -- close_session, and a manifest written then can be lost
-write_manifest("ok")
+H.write_manifest("ok")
 
 -- 4. the export dialog's equivalent, right after the capture ----------------------------------------
 if LIVE_EXPORT_DIR ~= "" then
