@@ -2,7 +2,7 @@
 # Packs what training the default model on a GPU machine (the `device` tool) needs and that machine
 # lacks, in pieces it can carry (64 MiB per call, working tree included), and prints the calls.
 #
-#   bash models/gpu/prepare.sh [RUN_DIR]      # RUN_DIR: the training to continue (target/redance-base)
+#   bash models/gpu/prepare.sh [RUN_DIR]      # RUN_DIR: the training to continue (the shipped model's run)
 #
 # The kit: MINUTES of the corpus's training items (FLAC, made here by models/corpus.py: the GPU machine has no
 # FluidSynth or sound fonts), the resume state RUN_DIR/train_state.pt when there is one, and the pure-Python
@@ -13,7 +13,7 @@
 # RUN_DIR and export here: models/train.py --skip-train --out RUN_DIR --export models/default.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-RUN=${1:-target/redance-base}
+RUN=${1:-target/redance-small2-calls}
 CORPUS=${CORPUS:-target/corpus}
 KIT=target/train-kit
 PIECE_MIB=${PIECE_MIB:-44}
@@ -27,6 +27,8 @@ ls "$CORPUS/train" | grep -E '^[0-9]+\.flac$' | head -n $((MINUTES * 5)) | while
   ln -s "$(realpath "$CORPUS/train/$f")" "$KIT/stage/corpus/$f"
 done
 [ -f "$RUN/train_state.pt" ] && cp "$RUN/train_state.pt" "$KIT/stage/run/"
+# The run's network configuration (small, base, ...): the resume state only loads into the same one.
+[ -f "$RUN/metrics.json" ] && cp "$RUN/metrics.json" "$KIT/stage/run/"
 python3 -m pip download -q --no-deps --only-binary=:all: -d "$KIT/stage/wheels" diffusers==0.42.1 importlib_metadata==8.7.0
 # FLAC is already compressed: a plain tar, split.
 tar -C "$KIT/stage" -chf - . | split -b "${PIECE_MIB}M" -d -a 3 - "$KIT/kit.tar."

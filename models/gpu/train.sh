@@ -20,7 +20,11 @@ export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 if command -v nvidia-smi >/dev/null; then nvidia-smi -L | tee "$OUT/gpu.txt"; fi
 mkdir -p /tmp/corpus && ln -sfn "$KIT/corpus" /tmp/corpus/train
 cp "$KIT"/run/train_state.pt "$OUT/" 2>/dev/null || true
-# One H200: batch 32 of 2-window crops; fp32 weights (the export and the CPU are fp32).
-"${PY:-python3}" models/train.py --device "${DEVICE:-cuda}" --corpus /tmp/corpus --out "$OUT" --minutes "$MINUTES" \
+# The configuration of the run being continued (its metrics.json), else train.py's default.
+CONFIG=$("${PY:-python3}" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("config", "base"))' \
+  "$KIT"/run/metrics.json 2>/dev/null || echo base)
+# One H200: batch 32 of 2-window crops; fp32 weights (the export and the CPU are fp32); the learning rate
+# of the CPU run it continues.
+"${PY:-python3}" models/train.py --device "${DEVICE:-cuda}" --corpus /tmp/corpus --out "$OUT" --minutes "$MINUTES" --config "$CONFIG" --lr "${LR:-1e-4}" \
   --batch "${BATCH:-32}" --chunk "${CHUNK:-65536}" --threads 16 --save-minutes 2 --no-eval --t-dist "${T_DIST:-calls}" ${TRAIN_ARGS:-} \
   2>&1 | tee "$OUT/train.log"
