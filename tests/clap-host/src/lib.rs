@@ -342,6 +342,32 @@ pub fn sizes(max: usize) -> impl Iterator<Item = usize> {
     [1usize, 17, 333, 8192, 64, 4096, 5].into_iter().map(move |n| n.min(max)).cycle()
 }
 
+/// The source [`tones_take`] captures: [`tones`] at 48 kHz.
+pub fn tones_48k(pos: i64, channel: usize) -> f32 {
+    tones(pos, channel, 48_000.0)
+}
+
+/// A take rendered by the plugin (the real engine): bar 2 of [`tones_48k`] at 240 BPM (one bar is one
+/// second) captured with
+/// strength 0.6, 3 DDIM steps (CLAP values: Steps index 2, Sampler index 0), `seed` and Auto render,
+/// then replayed from `bar − 1000` until the take has arrived or `limit` passes (a hang guard).
+/// Returns the replay, the bar length and whether the take arrived; the session is closed.
+pub fn tones_take(entry: &PluginEntry, seed: f64, limit: Duration) -> ([Vec<f32>; 2], i64, bool) {
+    let mut s = Session::new(entry, 48_000.0, 512);
+    s.tempo = 240.0;
+    let bar = s.bar();
+    let params = [("strength", 0.6), ("steps", 2.0), ("sampler", 0.0), ("seed", seed), ("mode", 0.0), ("auto", 1.0)];
+    s.capture_bar_2(&params, &tones_48k);
+    // Where the take has not arrived, playback is dry silence (exact zeros).
+    let done = |out: &[Vec<f32>; 2]| {
+        (0..2).all(|c| out[c][1_000..1_000 + bar as usize].iter().filter(|x| **x == 0.0).count() < 16)
+    };
+    let out = s.replay_until(bar - 1_000, bar as usize + 2_000, limit, &done);
+    let arrived = done(&out);
+    s.close();
+    (out, bar, arrived)
+}
+
 /// The take a replay from `bar − 1000` heard (`out`) against `redance render` of the same capture:
 /// bar 2 of `input` (what [`Session::capture_bar_2`] captured) is written as a float WAV, rendered by
 /// `cli` with `args` (model, settings), and compared frame by frame. Returns (max |take − CLI

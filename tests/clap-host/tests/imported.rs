@@ -11,8 +11,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(600);
-/// 240 BPM: one bar is one second.
-const TEMPO: f64 = 240.0;
 
 fn required(var: &str) -> PathBuf {
     let p = std::env::var_os(var)
@@ -29,25 +27,13 @@ fn an_imported_checkpoint_renders_in_the_plugin_as_in_the_cli() {
     // SAFETY: before any plugin thread exists; the shared engine reads it when it first loads.
     unsafe { std::env::set_var("REDANCE_MODEL", &model) };
     let entry = entry(&bundle(TestEngine::Real));
-    let mut s = Session::new(&entry, 48_000.0, 512);
-    s.tempo = TEMPO;
-    let bar = s.bar();
-    let input = |pos: i64, c: usize| tones(pos, c, 48_000.0);
-    // CLAP values: Steps by index (2 → 3 steps), Sampler by index (0 → DDIM), Seed as is.
-    let params = [("strength", 0.6), ("steps", 2.0), ("sampler", 0.0), ("seed", 5.0), ("mode", 0.0), ("auto", 1.0)];
-    s.capture_bar_2(&params, &input);
-    // Where the take has not arrived, playback is dry silence (exact zeros).
-    let done = |out: &[Vec<f32>; 2]| {
-        (0..2).all(|c| out[c][1_000..1_000 + bar as usize].iter().filter(|x| **x == 0.0).count() < 16)
-    };
-    let out = s.replay_until(bar - 1_000, bar as usize + 2_000, LIMIT, &done);
-    assert!(done(&out), "the take did not arrive within {LIMIT:?}");
-    s.close();
+    let (out, bar, arrived) = tones_take(&entry, 5.0, LIMIT);
+    assert!(arrived, "the take did not arrive within {LIMIT:?}");
 
     // The same capture through the CLI.
     let model_arg = model.to_str().unwrap();
     let args = ["--model", model_arg, "--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "5"];
-    let (diff, moved) = take_vs_cli(&cli, &[&args[..], &["--provider", "cpu"]].concat(), &out, bar, &input);
+    let (diff, moved) = take_vs_cli(&cli, &[&args[..], &["--provider", "cpu"]].concat(), &out, bar, &tones_48k);
     println!(
         "plugin take vs redance render, imported tiny checkpoint: max abs diff {diff:.2e} (take vs source {moved:.2})"
     );

@@ -15,8 +15,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(600);
-/// 240 BPM: one bar is one second.
-const TEMPO: f64 = 240.0;
 /// The bound for a server render against a local one on the same noise.
 const TOLERANCE: f32 = 1e-5;
 
@@ -100,24 +98,12 @@ fn the_plugin_renders_on_a_triton_server_as_on_this_computer() {
     // SAFETY: before any plugin thread exists; the shared engine reads it when it first loads.
     unsafe { std::env::set_var("REDANCE_SERVER", format!("http://127.0.0.1:{port}")) };
     let entry = entry(&bundle(TestEngine::Real));
-    let mut s = Session::new(&entry, 48_000.0, 512);
-    s.tempo = TEMPO;
-    let bar = s.bar();
-    let input = |pos: i64, c: usize| tones(pos, c, 48_000.0);
-    // CLAP values: Steps by index (2 → 3 steps), Sampler by index (0 → DDIM), Seed as is.
-    let params = [("strength", 0.6), ("steps", 2.0), ("sampler", 0.0), ("seed", 9.0), ("mode", 0.0), ("auto", 1.0)];
-    s.capture_bar_2(&params, &input);
-    // Where the take has not arrived, playback is dry silence (exact zeros).
-    let done = |out: &[Vec<f32>; 2]| {
-        (0..2).all(|c| out[c][1_000..1_000 + bar as usize].iter().filter(|x| **x == 0.0).count() < 16)
-    };
-    let out = s.replay_until(bar - 1_000, bar as usize + 2_000, LIMIT, &done);
-    assert!(done(&out), "the take did not arrive from the server within {LIMIT:?}");
-    s.close();
+    let (out, bar, arrived) = tones_take(&entry, 9.0, LIMIT);
+    assert!(arrived, "the take did not arrive from the server within {LIMIT:?}");
 
     // The same capture rendered on this computer.
     let args = ["--strength", "0.6", "--steps", "3", "--sampler", "ddim", "--seed", "9", "--server", "local"];
-    let (diff, moved) = take_vs_cli(&cli(), &args, &out, bar, &input);
+    let (diff, moved) = take_vs_cli(&cli(), &args, &out, bar, &tones_48k);
     println!(
         "plugin take on Triton vs redance render on this computer: max abs diff {diff:.2e} (take vs source {moved:.2})"
     );
