@@ -203,10 +203,7 @@ fn killed_after_the_capture_keeps_the_capture() {
     let mut rig = reopen(dir.path(), &state);
     assert_eq!(rig.manifest()["source"], state["source"]);
     // The reopened capture renders on request.
-    rig.params.render = false;
-    rig.run(256, 256, &silence);
-    rig.params.render = true;
-    rig.run(256, 256, &silence);
+    rig.press_render();
     rig.pump_rendered();
     rig.wait_for("the take", |r| r.status().renders_finished.load(Ordering::Acquire) == 1);
     plays_in_place(&mut rig);

@@ -65,10 +65,7 @@ fn unreachable_server_fails_in_words_and_this_computer_renders_the_kept_capture(
 
     // The musician picks This computer, Apply, then Render: the kept capture renders here.
     RenderOnField::apply(&rig.shared, RenderOn { server: false, url });
-    rig.params.render = false;
-    rig.run(256, 256, &silence);
-    rig.params.render = true;
-    rig.run(256, 256, &silence);
+    rig.press_render();
     rig.pump_rendered();
     rig.wait_for("the take", |r| r.status().renders_finished.load(Ordering::Acquire) == 1);
     assert_eq!(rig.manifest()["source"], kept);

@@ -310,6 +310,15 @@ impl Rig {
         self.sim = saved;
     }
 
+    /// The musician presses Render: the audio thread sees the parameter rise (a block with it off,
+    /// then one with it on).
+    pub fn press_render(&mut self) {
+        self.params.render = false;
+        self.run(256, 256, &silence);
+        self.params.render = true;
+        self.run(256, 256, &silence);
+    }
+
     /// Pumps until the render ended and every frame of the take reached the audio thread.
     pub fn pump_rendered(&mut self) {
         self.pump_until("the take", |r| {

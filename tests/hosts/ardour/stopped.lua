@@ -101,14 +101,19 @@ Session:request_stop(false, false, TRS)
 wait_until(function() return not Session:transport_rolling() end, 10, "stop")
 set_param(CAPTURE_PARAM, 0)
 
-if CRASH then
-	sleep_s(1.0) -- the capture reaches the bridge, which writes it and its journal
+-- The session range into the manifest, which is then complete.
+local function manifest_ok()
 	local range = Session:locations():session_range_location()
 	if range then
 		note("session.start", range:start():samples())
 		note("session.end", range:_end():samples())
 	end
 	H.write_manifest("ok")
+end
+
+if CRASH then
+	sleep_s(1.0) -- the capture reaches the bridge, which writes it and its journal
+	manifest_ok()
 	io.stdout:flush()
 	os.exit(0) -- dies here: no save, no close_session
 end
@@ -117,14 +122,9 @@ end
 ar:set_scale_amplitude(0.5)
 sleep_s(0.3) -- the parameter change reaches the plugin with the next cycles
 Session:save_state("", false, false, false, false, false)
-local range = Session:locations():session_range_location()
-if range then
-	note("session.start", range:start():samples())
-	note("session.end", range:_end():samples())
-end
 -- Written before the export: Ardour sometimes aborts (SIGABRT) soon after an export or at
 -- close_session, and a manifest written then can be lost
-H.write_manifest("ok")
+manifest_ok()
 
 -- 4. the export dialog's equivalent, right after the capture ----------------------------------------
 if LIVE_EXPORT_DIR ~= "" then
