@@ -8,6 +8,8 @@ on the same clips and seeds for every model. Per strength it prints, as the mean
   hiss       energy the render adds in the 1/3-octave bands where the source is >= 60 dB below its
              loudest band (dB; 0 = none added)
   highs      change of 6-20 kHz energy, on clips whose highs are within 50 dB of their total (dB; 0 = kept)
+  |highs|    the same change without its sign (dB; 0 = kept): in the mean of "highs", tonal clips'
+             hiss (+) cancels drums' lost cymbals (-), so this is the column that says how far they moved
   flat x     spectral flatness of the render / the source's (1 = the same; noise pushes it up), bins
              floored 80 dB below the source's loudest
   level      render RMS / source RMS (dB)
@@ -89,6 +91,7 @@ def measure(src, out):
     hi = (f >= 6000) & (f <= 20000)
     has_highs = ls[hi].sum() >= 1e-5 * ls.sum()
     m["highs"] = float(10 * np.log10(lo[hi].sum() / max(ls[hi].sum(), 1e-30))) if has_highs else None
+    m["highs_off"] = abs(m["highs"]) if has_highs else None
     m["flat"] = float(flatness(po, ps.max()) / flatness(ps, ps.max()))
     m["level"] = float(10 * np.log10(np.mean(out ** 2) / max(np.mean(src ** 2), 1e-30)))
     return m
@@ -207,7 +210,8 @@ def main():
         return float(np.mean(v)) if v else None
 
     names = [n for n, _ in models]
-    keys = [("snr", "SNR dB"), ("lmd", "LMD dB"), ("hiss", "hiss dB"), ("highs", "highs dB"), ("flat", "flat x"),
+    keys = [("snr", "SNR dB"), ("lmd", "LMD dB"), ("hiss", "hiss dB"), ("highs", "highs dB"), ("highs_off", "|highs| dB"),
+            ("flat", "flat x"),
             ("level", "level dB")]
     print(f"\nvariation on {len(clips)} held-out clips x {len(a.seeds)} seeds (iPLMS 20, the plugin's defaults)")
     print("strength  " + "  ".join(f"{lbl:>{9 * len(names)}}" for _, lbl in keys))
@@ -218,12 +222,14 @@ def main():
             cells.append(" ".join(fmt(mean(results[n]["variation"][str(s)], key), "8.2f" if key == "flat" else "+8.1f")
                                   for n in names))
         print(f"{s:<8}  " + "  ".join(cells))
-    if "0.2" in results[names[0]]["variation"]:
-        print("\nper clip at strength 0.2 (hiss / highs dB):")
+    for s in ("0.2", "0.6"):
+        if s not in results[names[0]]["variation"]:
+            continue
+        print(f"\nper clip at strength {s} (hiss / highs dB):")
         for c in clips:
             line = f"  {c[:-4]:<16}"
             for n in names:
-                rows = [r for r in results[n]["variation"]["0.2"] if r["clip"] == c[:-4]]
+                rows = [r for r in results[n]["variation"][s] if r["clip"] == c[:-4]]
                 line += f"  {n[:8]:>8}: {fmt(mean(rows, 'hiss'))} / {fmt(mean(rows, 'highs'))}"
             print(line)
     if a.generate:

@@ -150,6 +150,17 @@ def draw_t(b, dist="uniform"):
     return t
 
 
+def learning_rate(step, lr, warmup, decay=None, lr_end=0.0):
+    """Warm-up, then constant (a run can stop and resume anywhere); --decay cools it down at the end,
+    given in absolute steps so a resumed cool-down continues where it stopped."""
+    lr = lr * min(1.0, (step + 1) / warmup)
+    if decay:
+        start, end = decay
+        f = min(1.0, max(0.0, (step - start) / max(1, end - start)))
+        lr = lr + (lr_end - lr) * f
+    return lr
+
+
 def v_loss(model, x0, t=None, hf_weight=0.0):
     b = x0.shape[0]
     if t is None:
@@ -258,6 +269,9 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--chunk", type=int, default=16384, help="training crop length (multiple of 512)")
     ap.add_argument("--lr", type=float, default=3e-4, help="after warm-up; constant, so runs can resume")
+    ap.add_argument("--decay", type=int, nargs=2, metavar=("FROM", "TO"), default=None,
+                    help="cool down: the learning rate falls linearly from --lr at step FROM to --lr-end at step TO")
+    ap.add_argument("--lr-end", type=float, default=1e-6, help="the learning rate at the end of --decay and after")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--data-count", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=0)
@@ -331,7 +345,7 @@ def main():
         ema.to(a.device)
 
     while step < a.max_steps and time.time() - t_start < budget:
-        lr = a.lr * min(1.0, (step + 1) / warmup)
+        lr = learning_rate(step, a.lr, warmup, a.decay, a.lr_end)
         for g in opt.param_groups:
             g["lr"] = lr
         x0 = sample_batch(rng, data, a.batch, a.chunk).to(a.device, non_blocking=True)
@@ -361,7 +375,7 @@ def main():
                "init": a.init_onnx or a.init_unet,
                "t_dist": a.t_dist, "hf_weight": a.hf_weight,
                "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
-               "chunk": a.chunk, "lr": a.lr, "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:]))
+               "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "lr_end": a.lr_end if a.decay else None, "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:]))
                if losses else None, "torch": torch.__version__}
     evaluate_export_and_record(ema.to("cpu"), a, metrics, os.path.join(a.out, "metrics.json"))
     print(json.dumps(metrics, indent=2))
