@@ -210,9 +210,8 @@ def main():
         return float(np.mean(v)) if v else None
 
     names = [n for n, _ in models]
-    keys = [("snr", "SNR dB"), ("lmd", "LMD dB"), ("hiss", "hiss dB"), ("highs", "highs dB"), ("highs_off", "|highs| dB"),
-            ("flat", "flat x"),
-            ("level", "level dB")]
+    keys = [("snr", "SNR dB"), ("lmd", "LMD dB"), ("hiss", "hiss dB"), ("highs", "highs dB"),
+            ("highs_off", "|highs| dB"), ("flat", "flat x"), ("level", "level dB")]
     print(f"\nvariation on {len(clips)} held-out clips x {len(a.seeds)} seeds (iPLMS 20, the plugin's defaults)")
     print("strength  " + "  ".join(f"{lbl:>{9 * len(names)}}" for _, lbl in keys))
     print("          " + "  ".join(" ".join(f"{n[:8]:>8}" for n in names) for _ in keys))

@@ -375,8 +375,9 @@ def main():
                "init": a.init_onnx or a.init_unet,
                "t_dist": a.t_dist, "hf_weight": a.hf_weight,
                "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
-               "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "lr_end": a.lr_end if a.decay else None, "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:]))
-               if losses else None, "torch": torch.__version__}
+               "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "lr_end": a.lr_end if a.decay else None,
+               "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:])) if losses else None,
+               "torch": torch.__version__}
     evaluate_export_and_record(ema.to("cpu"), a, metrics, os.path.join(a.out, "metrics.json"))
     print(json.dumps(metrics, indent=2))
 
