@@ -150,7 +150,7 @@ def draw_t(b, dist="uniform"):
     return t
 
 
-def learning_rate(step, lr, warmup, decay=None, lr_end=0.0):
+def learning_rate(step, lr, warmup, decay, lr_end):
     """Warm-up, then constant (a run can stop and resume anywhere); --decay cools it down at the end,
     given in absolute steps so a resumed cool-down continues where it stopped."""
     lr = lr * min(1.0, (step + 1) / warmup)
