@@ -161,6 +161,36 @@ def learning_rate(step, lr, warmup, decay, lr_end):
     return lr
 
 
+def cool_down(lr, elapsed, budget, minutes, lr_end):
+    """--decay-minutes: the same linear cool-down as --decay, placed by wall clock at the end of the run."""
+    f = min(1.0, max(0.0, (elapsed - (budget - minutes * 60)) / max(1.0, minutes * 60)))
+    return lr + (lr_end - lr) * f
+
+
+class Loader:
+    """Batches made by worker threads while the GPU trains (numpy's copies release the GIL); each thread
+    draws from its own generator, seeded from the run's seed and step."""
+
+    def __init__(self, data, batch, chunk, seed, step, threads):
+        import queue
+        import threading
+
+        self.q = queue.Queue(maxsize=2 * threads)
+        self.stop = False
+
+        def work(i):
+            rng = np.random.default_rng([seed, step, i])
+            while not self.stop:
+                x = sample_batch(rng, data, batch, chunk)
+                self.q.put(x.pin_memory() if torch.cuda.is_available() else x)
+
+        for i in range(threads):
+            threading.Thread(target=work, args=(i,), daemon=True).start()
+
+    def next(self):
+        return self.q.get()
+
+
 def v_loss(model, x0, t=None, hf_weight=0.0):
     b = x0.shape[0]
     if t is None:
@@ -272,6 +302,10 @@ def main():
     ap.add_argument("--decay", type=int, nargs=2, metavar=("FROM", "TO"), default=None,
                     help="cool down: the learning rate falls linearly from --lr at step FROM to --lr-end at step TO")
     ap.add_argument("--lr-end", type=float, default=1e-6, help="the learning rate at the end of --decay and after")
+    ap.add_argument("--decay-minutes", type=float, default=0.0,
+                    help="cool down over the last M minutes of --minutes instead (a GPU lease: steps unknown ahead)")
+    ap.add_argument("--loaders", type=int, default=0,
+                    help="threads preparing batches ahead of the model (default: 3 on a GPU, none on the CPU)")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--data-count", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=0)
@@ -318,6 +352,8 @@ def main():
     ema.requires_grad_(False)
     unet.to(a.device)
     ema.to(a.device)
+    if a.device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest convolutions
     n_params = sum(p.numel() for p in unet.parameters())
     print(f"params: {n_params} ({n_params * 4 / 2**20:.2f} MiB fp32)", flush=True)
     opt = torch.optim.Adam([p for p in unet.parameters() if p.requires_grad], lr=a.lr)
@@ -333,7 +369,9 @@ def main():
     warmup = a.warmup
     t_start = time.time()
     last_save = t_start
-    losses = []
+    losses, pending = [], []
+    loaders = a.loaders if a.loaders or a.device == "cpu" else 3
+    loader = Loader(data, a.batch, a.chunk, a.seed, step, loaders) if loaders else None
     unet.train()
 
     def save():
@@ -346,9 +384,12 @@ def main():
 
     while step < a.max_steps and time.time() - t_start < budget:
         lr = learning_rate(step, a.lr, warmup, a.decay, a.lr_end)
+        if a.decay_minutes:
+            lr = cool_down(lr, time.time() - t_start, budget, a.decay_minutes, a.lr_end)
         for g in opt.param_groups:
             g["lr"] = lr
-        x0 = sample_batch(rng, data, a.batch, a.chunk).to(a.device, non_blocking=True)
+        x0 = loader.next() if loader else sample_batch(rng, data, a.batch, a.chunk)
+        x0 = x0.to(a.device, non_blocking=True)
         loss = v_loss(unet, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -358,15 +399,20 @@ def main():
             d = min(a.ema, (1 + step) / (10 + step))
             for pe, pm in zip(ema.parameters(), unet.parameters()):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
-        losses.append(loss.item())
+        pending.append(loss.detach())  # read back every 25 steps: a read per step stalls the GPU's queue
         step += 1
         if step % 25 == 0:
+            losses += torch.stack(pending).cpu().tolist()
+            pending = []
             el = time.time() - t_start
             print(f"step {step:6d}  loss {np.mean(losses[-25:]):.4f}  lr {lr:.2e}  {el / 60:.1f} min "
-                  f"({el / len(losses):.2f} s/step)", flush=True)
+                  f"({el / len(losses):.3f} s/step)", flush=True)
         if time.time() - last_save > a.save_minutes * 60:
             save()
             last_save = time.time()
+    if loader:
+        loader.stop = True
+    losses += torch.stack(pending).cpu().tolist() if pending else []
     total_s = trained_s + time.time() - t_start
     save()
     print(f"trained {step} steps in {total_s / 60:.1f} min", flush=True)
@@ -375,7 +421,8 @@ def main():
                "init": a.init_onnx or a.init_unet,
                "t_dist": a.t_dist, "hf_weight": a.hf_weight,
                "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
-               "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "lr_end": a.lr_end if a.decay else None,
+               "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "decay_minutes": a.decay_minutes or None,
+               "lr_end": a.lr_end if a.decay or a.decay_minutes else None,
                "ema": a.ema, "final_loss_mean_last_200": float(np.mean(losses[-200:])) if losses else None,
                "torch": torch.__version__}
     evaluate_export_and_record(ema.to("cpu"), a, metrics, os.path.join(a.out, "metrics.json"))

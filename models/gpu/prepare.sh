@@ -2,35 +2,48 @@
 # Packs what training the default model on a GPU machine (the `device` tool) needs and that machine
 # lacks, in pieces it can carry (64 MiB per call, working tree included), and prints the calls.
 #
-#   bash models/gpu/prepare.sh [RUN_DIR]      # RUN_DIR: the training to continue (the shipped model's run)
+#   bash models/gpu/prepare.sh [NAME=CONFIG:UNET_DIR ...]
+#   bash models/gpu/prepare.sh small=small:target/redance-small2-calls/unet wide=wide:target/gpu-init/wide/unet
 #
-# The kit: MINUTES of the corpus's training items (FLAC, made here by models/corpus.py: the GPU machine has no
-# FluidSynth or sound fonts), the resume state RUN_DIR/train_state.pt when there is one, and the pure-Python
-# wheels the GPU image lacks (diffusers, importlib_metadata; it has torch). Then, back to back:
+# Each NAME is one training run, all trained at once on the one GPU, each starting from the weights in
+# UNET_DIR (a run's OUT/unet, or models/widen.py's output) with a fresh optimiser: the optimiser's state is
+# twice the weights, i.e. another device call. The kit: MINUTES of the corpus's training items (FLAC, made
+# here by models/corpus.py: the GPU machine has no FluidSynth or sound fonts), the runs' starting weights,
+# and the wheels the GPU image lacks (it has torch): diffusers, importlib_metadata, and soundfile with cffi
+# and pycparser to read FLAC. Then, back to back:
 #   run(command="bash models/gpu/train.sh stash", carry=["target/train-kit/p0"])  ... every piece but the last
-#   run(command="bash models/gpu/train.sh MINUTES", carry=["target/train-kit/pN"], timeout_s=...)
-# What comes back ($OUT): train_state.pt, unet/ (EMA weights), metrics.json, train.log. Put them in
-# RUN_DIR and export here: models/train.py --skip-train --out RUN_DIR --export models/default.
+#   run(command="bash models/gpu/train.sh MINUTES", carry=["target/train-kit/pN"], timeout_s=MINUTES*60+150)
+# What comes back ($OUT): back.tar.* (per run: unet/ with the EMA weights, metrics.json, train.log) and
+# NAME.log. Unpack with `cat back.tar.* | tar -x -C target/gpu`, then export each run here:
+# models/train.py --skip-train --no-eval --out target/gpu/NAME --export target/cand/NAME.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-RUN=${1:-target/redance-small2-calls}
+[ $# -gt 0 ] || set -- small=small:target/redance-small2-calls/unet
 CORPUS=${CORPUS:-target/corpus}
 KIT=target/train-kit
-PIECE_MIB=${PIECE_MIB:-44}
-MINUTES=${MINUTES:-40}  # of the corpus: each 44 MiB piece is one device call (~8 min of audio)
+PIECE_MIB=${PIECE_MIB:-44}  # + the working tree (~19 MiB) stays under 64 MiB
+MINUTES=${MINUTES:-40}      # of the corpus (~4.7 MiB of FLAC a minute)
 [ -d "$CORPUS/train" ] || { echo "prepare: no corpus: run models/corpus.py --out $CORPUS first"; exit 1; }
 
-rm -rf "$KIT" && mkdir -p "$KIT/stage/wheels" "$KIT/stage/run"
-mkdir -p "$KIT/stage/corpus"
-# The items are ~12 s each and independent draws: the first ones are as good a sample as any.
-ls "$CORPUS/train" | grep -E '^[0-9]+\.flac$' | head -n $((MINUTES * 5)) | while read -r f; do
-  ln -s "$(realpath "$CORPUS/train/$f")" "$KIT/stage/corpus/$f"
+rm -rf "$KIT" && mkdir -p "$KIT/stage/wheels" "$KIT/stage/runs" "$KIT/stage/corpus"
+for spec in "$@"; do
+  name=${spec%%=*} rest=${spec#*=}
+  config=${rest%%:*} unet=${rest#*:}
+  [ -f "$unet/config.json" ] || { echo "prepare: $unet is no diffusers UNet folder"; exit 1; }
+  mkdir -p "$KIT/stage/runs/$name"
+  cp -r "$unet" "$KIT/stage/runs/$name/unet"
+  echo "$config" >"$KIT/stage/runs/$name/config"
 done
-[ -f "$RUN/train_state.pt" ] && cp "$RUN/train_state.pt" "$KIT/stage/run/"
-# The run's network configuration (small, base, ...): the resume state only loads into the same one.
-[ -f "$RUN/metrics.json" ] && cp "$RUN/metrics.json" "$KIT/stage/run/"
-python3 -m pip download -q --no-deps --only-binary=:all: -d "$KIT/stage/wheels" diffusers==0.42.1 importlib_metadata==8.7.0
-# FLAC is already compressed: a plain tar, split.
+# The items are ~12 s each and independent draws: the first ones are as good a sample as any.
+# (A process substitution: `head` closing the pipe early must not fail the script under pipefail.)
+mapfile -t items < <(ls "$CORPUS/train" | grep -E '^[0-9]+\.flac$' | head -n $((MINUTES * 5)))
+for f in "${items[@]}"; do ln -s "$(realpath "$CORPUS/train/$f")" "$KIT/stage/corpus/$f"; done
+# The versions used here, for the image's Python (3.12; WHEEL_PYTHON=3.11 to rehearse here); their other
+# needs are in the image.
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version "${WHEEL_PYTHON:-3.12}" --implementation cp \
+  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+  -d "$KIT/stage/wheels" diffusers==0.42.1 importlib_metadata==8.7.0 soundfile==0.14.0 cffi==2.1.1 pycparser==3.12
+# FLAC and weights hardly compress: a plain tar, split.
 tar -C "$KIT/stage" -chf - . | split -b "${PIECE_MIB}M" -d -a 3 - "$KIT/kit.tar."
 n=0
 for f in "$KIT"/kit.tar.*; do
@@ -43,4 +56,4 @@ echo "device calls, back to back (a machine stays warm about 30 s between calls)
 for ((i = 0; i < n - 1; i++)); do
   echo "  run(command='bash models/gpu/train.sh stash', carry=['$KIT/p$i'])"
 done
-echo "  run(command='bash models/gpu/train.sh 7', carry=['$KIT/p$((n - 1))'], timeout_s=560)"
+echo "  run(command='bash models/gpu/train.sh 7', carry=['$KIT/p$((n - 1))'], timeout_s=570)"
