@@ -13,6 +13,7 @@ Usage: python3 benches/triton_renders.py [--concurrency 1,2,4,8] [--steps 16] [-
 """
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -26,7 +27,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REDANCE = os.path.join(ROOT, "target", "release", "redance")
-MODEL = "redance-small"
+with open(os.path.join(ROOT, "models", "default", "manifest.json")) as _f:
+    MODEL = json.load(_f)["name"]  # the built-in model's, which the server serves
 
 
 def write_clip(path, frames=100_000, rate=48_000):

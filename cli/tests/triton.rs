@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The served model's name (the built-in model's manifest name).
-const MODEL: &str = "redance-small";
+/// The served model's name: the built-in model's manifest name.
+fn model_name() -> String {
+    redance_engine::ModelSource::Embedded.manifest().unwrap().0.name
+}
 /// Local and server renders of the same noise may differ by this much (the bound).
 const TOLERANCE: f32 = 1e-5;
 
@@ -57,7 +59,7 @@ impl Triton {
             .expect("tests/triton/server.sh starts");
         let mut server = Triton { child, port, log: log.to_owned() };
         let deadline = Instant::now() + Duration::from_secs(120);
-        while http_status(port, &format!("/v2/models/{MODEL}/ready")) != Some(200) {
+        while http_status(port, &format!("/v2/models/{}/ready", model_name())) != Some(200) {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("Triton exited ({status}) before it was ready:\n{}", server.log_tail());
             }

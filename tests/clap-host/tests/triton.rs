@@ -22,6 +22,13 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The served model's name: the built-in model's manifest name.
+fn model_name() -> String {
+    let manifest = std::fs::read_to_string(root().join("models/default/manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    manifest["name"].as_str().unwrap().to_owned()
+}
+
 fn cli() -> PathBuf {
     let p = std::env::var_os("REDANCE_CLI").map_or_else(|| root().join("target/release/redance"), PathBuf::from);
     assert!(p.exists(), "{} is missing: build the CLI (cargo build --release -p redance-cli)", p.display());
@@ -80,7 +87,7 @@ fn start_server(dir: &Path) -> (Triton, u16) {
         .expect("tests/triton/server.sh starts");
     let mut server = Triton(child);
     let deadline = Instant::now() + Duration::from_secs(120);
-    while http_status(port, "/v2/models/redance-small/ready") != Some(200) {
+    while http_status(port, &format!("/v2/models/{}/ready", model_name())) != Some(200) {
         if let Ok(Some(status)) = server.0.try_wait() {
             let log = std::fs::read_to_string(dir.join("triton.log")).unwrap_or_default();
             panic!("Triton exited ({status}) before it was ready:\n{log}");
