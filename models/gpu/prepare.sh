@@ -2,12 +2,12 @@
 # Packs what training the default model on a GPU machine (the `device` tool) needs and that machine
 # lacks, in pieces it can carry (64 MiB per call, working tree included), and prints the calls.
 #
-#   bash models/gpu/prepare.sh [NAME=CONFIG:UNET_DIR ...]
+#   bash models/gpu/prepare.sh [NAME=CONFIG:WEIGHTS ...]     # default: the shipped model, wide=wide:models/default/model.onnx
 #   bash models/gpu/prepare.sh small=small:target/redance-small2-calls/unet wide=wide:target/gpu-init/wide/unet
 #
-# Each NAME is one training run, all trained at once on the one GPU, each starting from the weights in
-# UNET_DIR (a run's OUT/unet, or models/widen.py's output) with a fresh optimiser: the optimiser's state is
-# twice the weights, i.e. another device call. The kit: MINUTES of the corpus's training items (FLAC, made
+# Each NAME is one training run, all trained at once on the one GPU, each starting from WEIGHTS (an exported
+# model.onnx, read back by onnx_weights.py; or a diffusers UNet folder: a run's OUT/unet, models/widen.py's
+# output) with a fresh optimiser: the optimiser's state is twice the weights, i.e. another device call. The kit: MINUTES of the corpus's training items (FLAC, made
 # here by models/corpus.py: the GPU machine has no FluidSynth or sound fonts), the runs' starting weights,
 # and the wheels the GPU image lacks (it has torch): diffusers, importlib_metadata, and soundfile with cffi
 # and pycparser to read FLAC. Then, back to back:
@@ -18,7 +18,7 @@
 # models/train.py --skip-train --no-eval --out target/gpu/NAME --export target/cand/NAME.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ $# -gt 0 ] || set -- small=small:target/redance-small2-calls/unet
+[ $# -gt 0 ] || set -- wide=wide:models/default/model.onnx
 CORPUS=${CORPUS:-target/corpus}
 KIT=target/train-kit
 PIECE_MIB=${PIECE_MIB:-44}  # + the working tree (~19 MiB) stays under 64 MiB
@@ -28,10 +28,15 @@ MINUTES=${MINUTES:-40}      # of the corpus (~4.7 MiB of FLAC a minute)
 rm -rf "$KIT" && mkdir -p "$KIT/stage/wheels" "$KIT/stage/runs" "$KIT/stage/corpus"
 for spec in "$@"; do
   name=${spec%%=*} rest=${spec#*=}
-  config=${rest%%:*} unet=${rest#*:}
-  [ -f "$unet/config.json" ] || { echo "prepare: $unet is no diffusers UNet folder"; exit 1; }
+  config=${rest%%:*} weights=${rest#*:}
   mkdir -p "$KIT/stage/runs/$name"
-  cp -r "$unet" "$KIT/stage/runs/$name/unet"
+  if [ "${weights##*.}" = onnx ] && [ -f "$weights" ]; then
+    cp "$weights" "$KIT/stage/runs/$name/model.onnx"
+  elif [ -f "$weights/config.json" ]; then
+    cp -r "$weights" "$KIT/stage/runs/$name/unet"
+  else
+    echo "prepare: $weights is neither a model.onnx nor a diffusers UNet folder"; exit 1
+  fi
   echo "$config" >"$KIT/stage/runs/$name/config"
 done
 # The items are ~12 s each and independent draws: the first ones are as good a sample as any.
@@ -56,4 +61,4 @@ echo "device calls, back to back (a machine stays warm about 30 s between calls)
 for ((i = 0; i < n - 1; i++)); do
   echo "  run(command='bash models/gpu/train.sh stash', carry=['$KIT/p$i'])"
 done
-echo "  run(command='bash models/gpu/train.sh 7', carry=['$KIT/p$((n - 1))'], timeout_s=570)"
+echo "  run(command='bash models/gpu/train.sh 8', carry=['$KIT/p$((n - 1))'], timeout_s=590)  # 8 min took 507 s"

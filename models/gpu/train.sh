@@ -26,8 +26,10 @@ mkdir -p /tmp/corpus && ln -sfn "$KIT/corpus" /tmp/corpus/train
 pids=()
 for run in "$KIT"/runs/*/; do
   name=$(basename "$run")
+  init=(--init-unet "$run/unet")
+  [ -f "$run/model.onnx" ] && init=(--init-onnx "$run/model.onnx")
   timeout -s INT $((${MINUTES%.*} * 60 + 120)) "${PY:-python3}" models/train.py --device "${DEVICE:-cuda}" \
-    --corpus /tmp/corpus --out "/tmp/runs/$name" --config "$(cat "$run/config")" --init-unet "$run/unet" \
+    --corpus /tmp/corpus --out "/tmp/runs/$name" --config "$(cat "$run/config")" "${init[@]}" \
     --minutes "$MINUTES" --decay-minutes "$DECAY_MINUTES" --lr "${LR:-1e-4}" --lr-end 2e-6 --warmup 50 \
     --ema 0.995 --batch "${BATCH:-32}" --chunk "${CHUNK:-65536}" --threads 4 --save-minutes 2 --no-eval \
     --t-dist "${T_DIST:-calls}" ${TRAIN_ARGS:-} >"$OUT/$name.log" 2>&1 &
