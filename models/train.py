@@ -304,6 +304,8 @@ def main():
     ap.add_argument("--lr-end", type=float, default=1e-6, help="the learning rate at the end of --decay and after")
     ap.add_argument("--decay-minutes", type=float, default=0.0,
                     help="cool down over the last M minutes of --minutes instead (a GPU lease: steps unknown ahead)")
+    ap.add_argument("--compile", action="store_true",
+                    help="torch.compile the network: 1.44x a step on an H200 after ~2 min of compiling (gpu/probe.py)")
     ap.add_argument("--loaders", type=int, default=0,
                     help="threads preparing batches ahead of the model (default: 3 on a GPU, none on the CPU)")
     ap.add_argument("--ema", type=float, default=0.999)
@@ -370,6 +372,7 @@ def main():
     t_start = time.time()
     last_save = t_start
     losses, pending = [], []
+    net = torch.compile(unet) if a.compile else unet  # the same parameters; saved through `unet`
     loaders = a.loaders if a.loaders or a.device == "cpu" else 3
     loader = Loader(data, a.batch, a.chunk, a.seed, step, loaders) if loaders else None
     unet.train()
@@ -390,7 +393,7 @@ def main():
             g["lr"] = lr
         x0 = loader.next() if loader else sample_batch(rng, data, a.batch, a.chunk)
         x0 = x0.to(a.device, non_blocking=True)
-        loss = v_loss(unet, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight)
+        loss = v_loss(net, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
