@@ -373,7 +373,7 @@ def main():
     last_save = t_start
     losses, pending = [], []
     net = torch.compile(unet) if a.compile else unet  # the same parameters; saved through `unet`
-    loaders = a.loaders if a.loaders or a.device == "cpu" else 3
+    loaders = a.loaders or (0 if a.device == "cpu" else 3)
     loader = Loader(data, a.batch, a.chunk, a.seed, step, loaders) if loaders else None
     unet.train()
 
