@@ -59,7 +59,8 @@ impl Triton {
             .expect("tests/triton/server.sh starts");
         let mut server = Triton { child, port, log: log.to_owned() };
         let deadline = Instant::now() + Duration::from_secs(120);
-        while http_status(port, &format!("/v2/models/{}/ready", model_name())) != Some(200) {
+        let ready = format!("/v2/models/{}/ready", model_name());
+        while http_status(port, &ready) != Some(200) {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("Triton exited ({status}) before it was ready:\n{}", server.log_tail());
             }

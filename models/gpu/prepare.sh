@@ -7,10 +7,10 @@
 #
 # Each NAME is one training run, all trained at once on the one GPU, each starting from WEIGHTS (an exported
 # model.onnx, read back by onnx_weights.py; or a diffusers UNet folder: a run's OUT/unet, models/widen.py's
-# output) with a fresh optimiser: the optimiser's state is twice the weights, i.e. another device call. The kit: MINUTES of the corpus's training items (FLAC, made
-# here by models/corpus.py: the GPU machine has no FluidSynth or sound fonts), the runs' starting weights,
-# and the wheels the GPU image lacks (it has torch): diffusers, importlib_metadata, and soundfile with cffi
-# and pycparser to read FLAC. Then, back to back:
+# output) with a fresh optimiser: the optimiser's state is twice the weights, i.e. another device call.
+# The kit: MINUTES of the corpus's training items (FLAC, made here by models/corpus.py: the GPU machine has
+# no FluidSynth or sound fonts), the runs' starting weights, and the wheels the GPU image lacks (it has
+# torch): diffusers, importlib_metadata, and soundfile with cffi and pycparser to read FLAC. Then, back to back:
 #   run(command="bash models/gpu/train.sh stash", carry=["target/train-kit/p0"])  ... every piece but the last
 #   run(command="bash models/gpu/train.sh MINUTES", carry=["target/train-kit/pN"], timeout_s=MINUTES*60+150)
 # What comes back ($OUT): back.tar.* (per run: unet/ with the EMA weights, metrics.json, train.log) and

@@ -87,7 +87,8 @@ fn start_server(dir: &Path) -> (Triton, u16) {
         .expect("tests/triton/server.sh starts");
     let mut server = Triton(child);
     let deadline = Instant::now() + Duration::from_secs(120);
-    while http_status(port, &format!("/v2/models/{}/ready", model_name())) != Some(200) {
+    let ready = format!("/v2/models/{}/ready", model_name());
+    while http_status(port, &ready) != Some(200) {
         if let Ok(Some(status)) = server.0.try_wait() {
             let log = std::fs::read_to_string(dir.join("triton.log")).unwrap_or_default();
             panic!("Triton exited ({status}) before it was ready:\n{log}");
