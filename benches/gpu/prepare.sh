@@ -26,11 +26,8 @@ cp target/release/examples/bench_calls "$KIT/stage/"
 cp -L target/onnxruntime/gpu/libonnxruntime.so.1.* target/onnxruntime/gpu/libonnxruntime_providers_{cuda,shared}.so "$KIT/stage/ort/"
 "$PY" benches/gpu/weights.py strip target/bench/full-size-random "$KIT/stage/full"
 [ -f target/bench/flops.json ] && cp target/bench/flops.json "$KIT/stage/"
-# Pure-Python wheels the image lacks (checked against its package list in the device tool's KINDS.md):
-# diffusers (the version used here; it takes the image's huggingface_hub 1.33) and importlib_metadata
-# (8.7: later ones need lazy-importer, which the image lacks too).
-python3 -m pip download -q --no-deps --only-binary=:all: -d "$KIT/stage/wheels" \
-    diffusers==0.42.1 importlib_metadata==8.7.0
+# Pure-Python wheels the image lacks (models/gpu/wheels.txt says which and why).
+python3 -m pip download -q --no-deps --only-binary=:all: -d "$KIT/stage/wheels" -r models/gpu/wheels.txt
 
 # xz: the CUDA provider (284 MB of kernels for every GPU generation) packs to 187 MB, gzip to 231 MB.
 tar -C "$KIT/stage" -cf - . | xz -T0 -6 | split -b "${PIECE_MIB}M" -d - "$KIT/kit.txz."

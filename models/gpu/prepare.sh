@@ -47,7 +47,7 @@ for f in "${items[@]}"; do ln -s "$(realpath "$CORPUS/train/$f")" "$KIT/stage/co
 # needs are in the image.
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version "${WHEEL_PYTHON:-3.12}" --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-  -d "$KIT/stage/wheels" diffusers==0.42.1 importlib_metadata==8.7.0 soundfile==0.14.0 cffi==2.1.1 pycparser==3.12
+  -d "$KIT/stage/wheels" -r models/gpu/wheels.txt soundfile==0.14.0 cffi==2.1.1 pycparser==3.12
 # FLAC and weights hardly compress: a plain tar, split.
 tar -C "$KIT/stage" -chf - . | split -b "${PIECE_MIB}M" -d -a 3 - "$KIT/kit.tar."
 n=0
