@@ -7,6 +7,9 @@ leave in the highs is the hiss a user hears. For each t this noises held-out cli
 one-shot clean estimate x0 = alpha * x_t - sigma * v and prints, per band, the noise in x_t and the
 error left in x0 (dB, same arbitrary reference); "removed" is their difference. An ideal denoiser
 removes everything where the source is silent; the shipped small model removed 6 dB at t = 0.004.
+"gain" is the scalar that fits the model's 6-20 kHz noise estimate (x_t - x0) best to the true noise,
+and "if" what that best gain would remove: a gain near 1 with "if" no better than "removed" says the
+model knows the noise level (its sense of t is right) and errs in telling noise from signal.
 
   target/venv-models/bin/python models/denoise_profile.py models/default/model.onnx target/run/unet
 """
@@ -45,10 +48,14 @@ def load(path):
     return call
 
 
-def band_power(x, lo, hi):
-    spec = np.fft.rfft(x, axis=-1)
+def band(x, lo, hi):
+    """The spectrum of x between lo and hi Hz."""
     f = np.fft.rfftfreq(x.shape[-1], 1 / 48000)
-    return float(np.mean(np.abs(spec[..., (f >= lo) & (f < hi)]) ** 2))
+    return np.fft.rfft(x, axis=-1)[..., (f >= lo) & (f < hi)]
+
+
+def band_power(x, lo, hi):
+    return float(np.mean(np.abs(band(x, lo, hi)) ** 2))
 
 
 def main():
@@ -63,19 +70,26 @@ def main():
         clips.append(x.T[None, :, :65536])
     for path in a.models:
         f = load(path)
-        print(f"\n{path}\n     t  " + "".join(f"| {b:>5s}: noise  left removed " for b, _, _ in BANDS))
+        print(f"\n{path}\n     t  " + "".join(f"| {b:>5s}: noise  left removed " for b, _, _ in BANDS)
+              + "|  gain     if")
         for t in TIMES:
             rng = np.random.default_rng(0)  # the same noise for every model
             alpha, sigma = np.cos(t * np.pi / 2), np.sin(t * np.pi / 2)
             acc = np.zeros((len(BANDS), 2))
+            fit = np.zeros(3)  # <estimate, noise>, |estimate|^2, |noise|^2 in 6-20 kHz
             for x in clips:
                 eps = rng.standard_normal(x.shape).astype(np.float32)
                 xt = (alpha * x + sigma * eps).astype(np.float32)
                 x0 = alpha * xt - sigma * f(xt, t)
                 for i, (_, lo, hi) in enumerate(BANDS):
                     acc[i] += band_power(xt - x, lo, hi), band_power(x0 - x, lo, hi)
+                est, noise = band(xt - x0, 6000, 20000), band(xt - x, 6000, 20000)
+                fit += np.real(np.vdot(est, noise)), np.vdot(est, est).real, np.vdot(noise, noise).real
             db = 10 * np.log10(acc + 1e-30)
-            print(f"{t:6.3f}  " + "".join(f"|     {n:+6.1f} {e:+6.1f} {n - e:+6.1f}  " for n, e in db), flush=True)
+            gain = fit[0] / fit[1]
+            best = 10 * np.log10(fit[2] / (fit[2] - fit[0] ** 2 / fit[1]))  # removal at the best gain
+            print(f"{t:6.3f}  " + "".join(f"|     {n:+6.1f} {e:+6.1f} {n - e:+6.1f}  " for n, e in db)
+                  + f"| {gain:5.3f} {best:+6.1f}", flush=True)
 
 
 if __name__ == "__main__":
