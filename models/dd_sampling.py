@@ -32,11 +32,12 @@ def variation_timesteps(strength: float, steps: int) -> np.ndarray:
 
 
 def ddim_variation(model_fn, source: np.ndarray, noise: np.ndarray, strength: float, steps: int,
-                   dtype=np.float32) -> np.ndarray:
+                   dtype=np.float32, on_step=None) -> np.ndarray:
     """DDIM (eta 0) variation of `source` [B, 2, L] using `noise` (same shape, standard normal).
 
     All arithmetic between model calls is done in float32 (the same precision an engine would use);
-    the scalar alpha/sigma values are computed in float64 and rounded to float32.
+    the scalar alpha/sigma values are computed in float64 and rounded to float32. `on_step(t, pred)`,
+    if given, sees each call's clean estimate (denoise_profile.py --chain).
     """
     ts = variation_timesteps(strength, steps)
     b = source.shape[0]
@@ -48,6 +49,8 @@ def ddim_variation(model_fn, source: np.ndarray, noise: np.ndarray, strength: fl
         a_n, s_n = (dtype(v) for v in alpha_sigma(ts[i + 1]))
         v = model_fn(x, np.full((b,), ts[i], dtype=dtype)).astype(dtype)
         pred = a_i * x - s_i * v
+        if on_step:
+            on_step(ts[i], pred)
         eps = s_i * x + a_i * v
         x = pred * a_n + eps * s_n
     return pred

@@ -12,6 +12,8 @@ the old synthesised tones (--data synth). Noise levels: --t-dist plugin draws mo
 variations live (strength 0.1-0.6), the rest uniform; --t-dist calls draws them where the sampler's model
 calls land (the crash schedule below the strength: mostly small t). --hf-weight adds the same MSE on a pre-emphasised
 (first difference) error, so the loss hears the highs that plain waveform MSE drowns under the bass.
+--excess noises part of the batch more than its t says and still asks for all of it to be removed, as a
+render's later calls must remove what the earlier ones left (models/README.md: tried, not yet shipped).
 
 Training resumes by itself: OUT/train_state.pt is written every --save-minutes and at the end, and the
 next run continues from it (same config, step count, EMA, optimiser), across sessions and machines.
@@ -191,15 +193,22 @@ class Loader:
         return self.q.get()
 
 
-def v_loss(model, x0, t=None, hf_weight=0.0):
+def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0):
+    """The v-objective's MSE. `excess` G: half the batch (of t below `excess_below`) gets up to (1 + G) times
+    the noise its t says, and the target still removes all of it. A sampler's input carries earlier calls'
+    errors on top of the scheduled noise, and a model that keeps that excess as signal keeps it as hiss
+    (denoise_profile.py --chain)."""
     b = x0.shape[0]
     if t is None:
         t = torch.rand(b)
     alpha = torch.cos(t * math.pi / 2)[:, None, None]
     sigma = torch.sin(t * math.pi / 2)[:, None, None]
     eps = torch.randn_like(x0)
+    if excess:
+        picked = (torch.rand(b, 1, 1, device=x0.device) < 0.5) & (t[:, None, None] < excess_below)
+        eps = eps * (1 + excess * torch.rand(b, 1, 1, device=x0.device) * picked)
     xt = alpha * x0 + sigma * eps
-    v = alpha * eps - sigma * x0
+    v = alpha * eps - sigma * x0  # x0 = alpha * xt - sigma * v, whatever the noise's size
     err = model(xt, t).sample - v
     loss = err.pow(2).mean()
     if hf_weight:
@@ -286,6 +295,9 @@ def main():
     ap.add_argument("--corpus", default=None, help="models/corpus.py output (else synthesised tones)")
     ap.add_argument("--t-dist", choices=["uniform", "plugin", "calls"], default="plugin")
     ap.add_argument("--hf-weight", type=float, default=1.0)
+    ap.add_argument("--excess", type=float, default=0.0, metavar="G",
+                    help="half the batch noised up to (1 + G) times its t's level, all of it removed")
+    ap.add_argument("--excess-below", type=float, default=1.0, metavar="T", help="--excess only where t < T")
     ap.add_argument("--save-minutes", type=float, default=3.0)
     ap.add_argument("--fresh", action="store_true", help="ignore OUT/train_state.pt and start again")
     ap.add_argument("--init-onnx", default=None,
@@ -393,7 +405,7 @@ def main():
             g["lr"] = lr
         x0 = loader.next() if loader else sample_batch(rng, data, a.batch, a.chunk)
         x0 = x0.to(a.device, non_blocking=True)
-        loss = v_loss(net, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight)
+        loss = v_loss(net, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight, a.excess, a.excess_below)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -422,7 +434,7 @@ def main():
 
     metrics = {"params": n_params, "config": a.config, "data": "corpus" if a.corpus else "synth",
                "init": a.init_onnx or a.init_unet,
-               "t_dist": a.t_dist, "hf_weight": a.hf_weight,
+               "t_dist": a.t_dist, "hf_weight": a.hf_weight, "excess": a.excess, "excess_below": a.excess_below,
                "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
                "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "decay_minutes": a.decay_minutes or None,
                "lr_end": a.lr_end if a.decay or a.decay_minutes else None,
