@@ -2,12 +2,15 @@
 # Packs what training the default model on a GPU machine (the `device` tool) needs and that machine
 # lacks, in pieces it can carry (64 MiB per call, working tree included), and prints the calls.
 #
-#   bash models/gpu/prepare.sh [NAME=CONFIG:WEIGHTS ...]     # default: the shipped model, wide=wide:models/default/model.onnx
+#   bash models/gpu/prepare.sh [NAME=CONFIG:WEIGHTS[:ARGS] ...]   # default: the shipped model, wide=wide:models/default/model.onnx
 #   bash models/gpu/prepare.sh small=small:target/redance-small2-calls/unet wide=wide:target/gpu-init/wide/unet
+#   bash models/gpu/prepare.sh wide=wide:models/default/model.onnx \
+#       wide-ex=wide:models/default/model.onnx:"--excess 0.2 --excess-below 0.15"
 #
 # Each NAME is one training run, all trained at once on the one GPU, each starting from WEIGHTS (an exported
 # model.onnx, read back by onnx_weights.py; or a diffusers UNet folder: a run's OUT/unet, models/widen.py's
 # output) with a fresh optimiser: the optimiser's state is twice the weights, i.e. another device call.
+# ARGS: that run's own train.py options (after the kit's defaults and TRAIN_ARGS), to compare recipes side by side.
 # The kit: MINUTES of the corpus's training items (FLAC, made here by models/corpus.py: the GPU machine has
 # no FluidSynth or sound fonts), the runs' starting weights, and the wheels the GPU image lacks (it has
 # torch): diffusers, importlib_metadata, and soundfile with cffi and pycparser to read FLAC. Then, back to back:
@@ -28,8 +31,10 @@ MINUTES=${MINUTES:-40}      # of the corpus (~4.7 MiB of FLAC a minute)
 rm -rf "$KIT" && mkdir -p "$KIT/stage/wheels" "$KIT/stage/runs" "$KIT/stage/corpus"
 for spec in "$@"; do
   name=${spec%%=*} rest=${spec#*=}
-  config=${rest%%:*} weights=${rest#*:}
+  config=${rest%%:*} weights=${rest#*:} args=
+  case "$weights" in *:*) args=${weights#*:} weights=${weights%%:*} ;; esac
   mkdir -p "$KIT/stage/runs/$name"
+  echo "$args" >"$KIT/stage/runs/$name/args"
   if [ "${weights##*.}" = onnx ] && [ -f "$weights" ]; then
     cp "$weights" "$KIT/stage/runs/$name/model.onnx"
   elif [ -f "$weights/config.json" ]; then

@@ -32,7 +32,7 @@ for run in "$KIT"/runs/*/; do
     --corpus /tmp/corpus --out "/tmp/runs/$name" --config "$(cat "$run/config")" "${init[@]}" \
     --minutes "$MINUTES" --decay-minutes "$DECAY_MINUTES" --lr "${LR:-1e-4}" --lr-end 2e-6 --warmup 50 \
     --ema 0.995 --batch "${BATCH:-32}" --chunk "${CHUNK:-65536}" --threads 4 --save-minutes 2 --no-eval \
-    --t-dist "${T_DIST:-calls}" ${TRAIN_ARGS:-} >"$OUT/$name.log" 2>&1 &
+    --t-dist "${T_DIST:-calls}" ${TRAIN_ARGS:-} $(cat "$run/args" 2>/dev/null) >"$OUT/$name.log" 2>&1 &
   pids+=($!)
 done
 status=0
