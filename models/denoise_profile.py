@@ -3,10 +3,11 @@
 
 A variation at strength s samples the crash schedule below s, so most of its model calls are at small
 t (at 0.2 with 20 steps: 0.18, 0.13, 0.09, 0.06, 0.035, 0.016, 0.004). Whatever noise the calls leave
-in the source's quiet bands is the hiss a user hears (--chain: which calls leave it). For each t this noises held-out clips, takes the model's
-one-shot clean estimate x0 = alpha * x_t - sigma * v and prints, per band, the noise in x_t and the
-error left in x0 (dB, same arbitrary reference); "removed" is their difference. An ideal denoiser
-removes everything where the source is silent; the shipped small model removed 6 dB at t = 0.004.
+in the source's quiet bands is the hiss a user hears (--chain: which calls leave it). For each t this
+noises held-out clips, takes the model's one-shot clean estimate x0 = alpha * x_t - sigma * v and prints,
+per band, the noise in x_t and the error left in x0 (dB, same arbitrary reference); "removed" is their
+difference. An ideal denoiser removes everything where the source is silent; the first built-in model
+removed 6 dB at t = 0.004.
 "gain" is the scalar that fits the model's 6-20 kHz noise estimate (x_t - x0) best to the true noise,
 and "if" what that best gain would remove: a gain near 1 with "if" no better than "removed" says the
 model knows the noise level (its sense of t is right) and errs in telling noise from signal.
@@ -66,12 +67,28 @@ def band(x, lo, hi):
     return np.fft.rfft(x, axis=-1)[..., (f >= lo) & (f < hi)]
 
 
+FREQS = np.fft.rfftfreq(65536, 1 / 48000)
 HANN = np.hanning(65536).astype(np.float32)  # a bass's leakage would otherwise fill its quiet highs
 
 
+def quiet_bins(x):
+    """The bins of x's 1/3-octave bands that are >= 60 dB below its loudest (evaluate.py's hiss bands)."""
+    power = np.sum(np.abs(np.fft.rfft(x * HANN, axis=-1)) ** 2, axis=(0, 1))
+    bands, _ = third_octave_bands(FREQS)
+    levels = np.array([power[b].sum() for b in bands])
+    quiet = np.zeros(len(FREQS), bool)
+    for b, level in zip(bands, levels):
+        if level <= levels.max() * 1e-6:
+            quiet |= b
+    return quiet
+
+
 def quiet_power(x, quiet):
-    """The power of x [b, 2, 65536] in the bins `quiet` marks."""
-    return float(np.sum(np.abs(np.fft.rfft(x * HANN, axis=-1)[..., quiet]) ** 2))
+    """The mean power of x [b, 2, 65536] in the bins `quiet` marks, on band_power's scale (the window's
+    mean square, 3/8, divided out); 0 where it marks none."""
+    if not quiet.any():
+        return 0.0
+    return float(np.mean(np.abs(np.fft.rfft(x * HANN, axis=-1)[..., quiet]) ** 2) / 0.375)
 
 
 def band_power(x, lo, hi):
@@ -85,15 +102,11 @@ def main():
     ap.add_argument("--names", nargs="+", default=["piano", "guitar-chords", "violin", "bass"])
     ap.add_argument("--chain", type=float, metavar="S", help="follow a whole variation at strength S")
     a = ap.parse_args()
-    clips, quiet = [], []
-    freqs = np.fft.rfftfreq(65536, 1 / 48000)
+    clips = []
     for n in a.names:
         x, _ = sf.read(os.path.join(a.clips, n + ".wav"), dtype="float32", always_2d=True)
         clips.append(x.T[None, :, :65536])
-        power = np.sum(np.abs(np.fft.rfft(clips[-1] * HANN, axis=-1)) ** 2, axis=(0, 1))
-        bands, _ = third_octave_bands(freqs)
-        levels = np.array([power[b].sum() for b in bands])
-        quiet.append(np.any([b for b, lv in zip(bands, levels) if lv <= levels.max() * 1e-6] or [freqs < 0], axis=0))
+    quiet = [quiet_bins(x) for x in clips]
     if a.chain:
         return chain(a.models, a.chain, clips, quiet)
     for path in a.models:
@@ -123,15 +136,15 @@ def main():
                   + f"| {gain:5.3f} {best:+6.1f} |        {qn:+6.1f} {qe:+6.1f} {qn - qe:+6.1f}", flush=True)
 
 
-
 def chain(models, strength, clips, quiet, steps=20):
     """--chain: the quiet bands' hiss of each call's clean estimate along a variation, mean over clips."""
     ts = variation_timesteps(strength, steps)[:-1]
     picked = [(x, q) for x, q in zip(clips, quiet) if q.any()]
-    print(f"variation at {strength}, DDIM {steps} steps: hiss (dB) of each call's clean estimate in the quiet bands")
+    print(f"variation at {strength}, DDIM {steps} steps: hiss (dB) of each call's clean estimate, quiet bands")
     print("model".ljust(28) + "".join(f"{t:7.3f}" for t in ts) + "   one call at the last t")
     for path in models:
         f = load(path)
+        call = lambda xt, t: f(xt, float(t[0]))  # noqa: E731 (ddim_variation passes t per batch item)
         rng = np.random.default_rng(0)  # the same noise for every model
         rows = []
         for x, q in picked:
@@ -140,7 +153,8 @@ def chain(models, strength, clips, quiet, steps=20):
             def seen(t, pred, x=x, q=q, err=err):
                 err.append(quiet_power(pred - x, q))
 
-            ddim_variation(lambda xt, t: f(xt, float(t[0])), x, rng.standard_normal(x.shape).astype(np.float32), strength, steps, on_step=seen)
+            noise = rng.standard_normal(x.shape).astype(np.float32)
+            ddim_variation(call, x, noise, strength, steps, on_step=seen)
             alpha, sigma = alpha_sigma(ts[-1])
             xt = (alpha * x + sigma * rng.standard_normal(x.shape)).astype(np.float32)
             err.append(quiet_power(alpha * xt - sigma * f(xt, float(ts[-1])) - x, q))
