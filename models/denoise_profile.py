@@ -95,6 +95,13 @@ def band_power(x, lo, hi):
     return float(np.mean(np.abs(band(x, lo, hi)) ** 2))
 
 
+def one_call(f, x, t, rng):
+    """The source x noised to t with rng's noise, and the model's one-shot clean estimate from it."""
+    alpha, sigma = alpha_sigma(t)
+    xt = (alpha * x + sigma * rng.standard_normal(x.shape).astype(np.float32)).astype(np.float32)
+    return xt, alpha * xt - sigma * f(xt, float(t))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="+", help="model.onnx files or diffusers UNet folders")
@@ -115,14 +122,11 @@ def main():
                 + "|  gain     if | quiet: noise  left removed")
         for t in TIMES:
             rng = np.random.default_rng(0)  # the same noise for every model
-            alpha, sigma = np.cos(t * np.pi / 2), np.sin(t * np.pi / 2)
             acc = np.zeros((len(BANDS), 2))
             fit = np.zeros(3)  # <estimate, noise>, |estimate|^2, |noise|^2 in 6-20 kHz
             hush = np.zeros(2)  # noise and error in the quiet bands
             for x, q in zip(clips, quiet):
-                eps = rng.standard_normal(x.shape).astype(np.float32)
-                xt = (alpha * x + sigma * eps).astype(np.float32)
-                x0 = alpha * xt - sigma * f(xt, t)
+                xt, x0 = one_call(f, x, t, rng)
                 for i, (_, lo, hi) in enumerate(BANDS):
                     acc[i] += band_power(xt - x, lo, hi), band_power(x0 - x, lo, hi)
                 est, noise = band(xt - x0, 6000, 20000), band(xt - x, 6000, 20000)
@@ -155,9 +159,7 @@ def chain(models, strength, clips, quiet, steps=20):
 
             noise = rng.standard_normal(x.shape).astype(np.float32)
             ddim_variation(call, x, noise, strength, steps, on_step=seen)
-            alpha, sigma = alpha_sigma(ts[-1])
-            xt = (alpha * x + sigma * rng.standard_normal(x.shape)).astype(np.float32)
-            err.append(quiet_power(alpha * xt - sigma * f(xt, float(ts[-1])) - x, q))
+            err.append(quiet_power(one_call(f, x, ts[-1], rng)[1] - x, q))
             rows.append(10 * np.log10(np.array(err) / quiet_power(x, q)))
         row = np.mean(rows, axis=0)
         print(os.path.basename(path.rstrip("/"))[-27:].ljust(28) + "".join(f"{h:+7.1f}" for h in row[:-1])
