@@ -13,7 +13,7 @@
 # ARGS: that run's own train.py options (after the kit's defaults and TRAIN_ARGS), to compare recipes side by side.
 # The kit: MINUTES of the corpus's training items (FLAC, made here by models/corpus.py: the GPU machine has
 # no FluidSynth or sound fonts), the runs' starting weights, and the wheels the GPU image lacks (it has
-# torch): diffusers, importlib_metadata, and soundfile with cffi and pycparser to read FLAC. Then, back to back:
+# torch): models/gpu/wheels.txt, and soundfile with cffi and pycparser to read FLAC. Then, back to back:
 #   run(command="bash models/gpu/train.sh stash", carry=["target/train-kit/p0"])  ... every piece but the last
 #   run(command="bash models/gpu/train.sh MINUTES", carry=["target/train-kit/pN"], timeout_s=MINUTES*60+150)
 # What comes back ($OUT): back.tar.* (per run: unet/ with the EMA weights, metrics.json, train.log) and
