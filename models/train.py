@@ -13,8 +13,7 @@ variations live (strength 0.1-0.6), the rest uniform; --t-dist calls draws them 
 calls land (the crash schedule below the strength: mostly small t). --hf-weight adds the same MSE on a pre-emphasised
 (first difference) error, so the loss hears the highs that plain waveform MSE drowns under the bass.
 --excess noises part of the batch more than its t says and still asks for all of it to be removed, as a
-render's later calls must remove what the earlier ones left; --spec-weight adds the clean estimate's
-log-spectral error, which hears hiss far under the music (models/README.md: both tried, not yet shipped).
+render's later calls must remove what the earlier ones left (models/README.md: tried, not yet shipped).
 
 Training resumes by itself: OUT/train_state.pt is written every --save-minutes and at the end, and the
 next run continues from it (same config, step count, EMA, optimiser), across sessions and machines.
@@ -194,32 +193,11 @@ class Loader:
         return self.q.get()
 
 
-SPEC_FFTS = (2048, 512)  # two resolutions: narrow bands for tonal highs, short frames for transients
-SPEC_FLOOR_DB = -80.0  # below each item's mean bin power: a floor, so digital silence is not infinitely far
-
-
-def log_spectral_error(est, ref):
-    """Mean |log power difference| of the estimate's and the clean audio's STFTs (nepers of power). MSE weighs
-    a band by its energy, so hiss 60 dB under the music costs it about nothing; in log power it costs as much
-    as losing a loud partial, and so does dulling the highs."""
-    b = ref.shape[0]
-    est, ref = est.reshape(-1, est.shape[-1]), ref.reshape(-1, ref.shape[-1])
-    total = 0.0
-    for n in SPEC_FFTS:
-        win = torch.hann_window(n, device=ref.device)
-        pe = torch.stft(est, n, n // 4, window=win, return_complex=True).abs().pow(2)
-        pr = torch.stft(ref, n, n // 4, window=win, return_complex=True).abs().pow(2)
-        floor = pr.reshape(b, -1).mean(dim=1).repeat_interleave(pr.shape[0] // b)[:, None, None]
-        floor = floor * 10 ** (SPEC_FLOOR_DB / 10) + 1e-12
-        total = total + (torch.log(pe + floor) - torch.log(pr + floor)).abs().mean(dim=(1, 2)).reshape(b, -1).mean(1)
-    return total / len(SPEC_FFTS)
-
-
-def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0, spec_weight=0.0, spec_below=1.0):
+def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0):
     """The v-objective's MSE. `excess` G: half the batch (of t below `excess_below`) gets up to (1 + G) times
     the noise its t says, and the target still removes all of it. A sampler's input carries earlier calls'
     errors on top of the scheduled noise, and a model that keeps that excess as signal keeps it as hiss
-    (denoise_profile.py --chain). `spec_weight` adds log_spectral_error of the x0 estimate, where t < `spec_below`."""
+    (denoise_profile.py --chain)."""
     b = x0.shape[0]
     if t is None:
         t = torch.rand(b)
@@ -231,13 +209,8 @@ def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0, spec_
         eps = eps * (1 + excess * torch.rand(b, 1, 1, device=x0.device) * picked)
     xt = alpha * x0 + sigma * eps
     v = alpha * eps - sigma * x0  # x0 = alpha * xt - sigma * v, whatever the noise's size
-    v_hat = model(xt, t).sample
-    err = v_hat - v
+    err = model(xt, t).sample - v
     loss = err.pow(2).mean()
-    if spec_weight:
-        x0_hat = alpha * xt - sigma * v_hat
-        near = (t < spec_below).float()
-        loss = loss + spec_weight * (log_spectral_error(x0_hat, x0) * near).sum() / near.sum().clamp(min=1)
     if hf_weight:
         # first difference of the error: weights it by 2|sin(pi f / SR)|, +6 dB per octave up to Nyquist
         loss = loss + hf_weight * (err[..., 1:] - err[..., :-1]).pow(2).mean()
@@ -325,9 +298,6 @@ def main():
     ap.add_argument("--excess", type=float, default=0.0, metavar="G",
                     help="half the batch noised up to (1 + G) times its t's level, all of it removed")
     ap.add_argument("--excess-below", type=float, default=1.0, metavar="T", help="--excess only where t < T")
-    ap.add_argument("--spec-weight", type=float, default=0.0, metavar="W",
-                    help="add W x the x0 estimate's log-spectral error (hiss in quiet bands, dulled highs)")
-    ap.add_argument("--spec-below", type=float, default=1.0, metavar="T", help="--spec-weight only where t < T")
     ap.add_argument("--save-minutes", type=float, default=3.0)
     ap.add_argument("--fresh", action="store_true", help="ignore OUT/train_state.pt and start again")
     ap.add_argument("--init-onnx", default=None,
@@ -435,8 +405,7 @@ def main():
             g["lr"] = lr
         x0 = loader.next() if loader else sample_batch(rng, data, a.batch, a.chunk)
         x0 = x0.to(a.device, non_blocking=True)
-        loss = v_loss(net, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight, a.excess, a.excess_below,
-                      a.spec_weight, a.spec_below)
+        loss = v_loss(net, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight, a.excess, a.excess_below)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -466,7 +435,6 @@ def main():
     metrics = {"params": n_params, "config": a.config, "data": "corpus" if a.corpus else "synth",
                "init": a.init_onnx or a.init_unet,
                "t_dist": a.t_dist, "hf_weight": a.hf_weight, "excess": a.excess, "excess_below": a.excess_below,
-               "spec_weight": a.spec_weight, "spec_below": a.spec_below,
                "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
                "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "decay_minutes": a.decay_minutes or None,
                "lr_end": a.lr_end if a.decay or a.decay_minutes else None,
