@@ -70,6 +70,7 @@ def band(x, lo, hi):
 
 FREQS = np.fft.rfftfreq(65536, 1 / 48000)
 HANN = np.hanning(65536).astype(np.float32)  # a bass's leakage would otherwise fill its quiet highs
+HANN_POWER = float(np.mean(HANN.astype(np.float64) ** 2))  # what the window takes off a power: about 3/8
 
 
 def quiet_bins(x):
@@ -86,10 +87,10 @@ def quiet_bins(x):
 
 def quiet_power(x, quiet):
     """The mean power of x [b, 2, 65536] in the bins `quiet` marks, on band_power's scale (the window's
-    mean square, 3/8, divided out); 0 where it marks none."""
+    mean square divided out); 0 where it marks none."""
     if not quiet.any():
         return 0.0
-    return float(np.mean(np.abs(np.fft.rfft(x * HANN, axis=-1)[..., quiet]) ** 2) / 0.375)
+    return float(np.mean(np.abs(np.fft.rfft(x * HANN, axis=-1)[..., quiet]) ** 2) / HANN_POWER)
 
 
 def band_power(x, lo, hi):
@@ -142,7 +143,7 @@ def main():
                   + f"| {gain:5.3f} {best:+6.1f} |        {qn:+6.1f} {qe:+6.1f} {qn - qe:+6.1f}", flush=True)
 
 
-def chain(models, strength, clips, quiet, steps=20):
+def chain(models, strength, clips, quiet, steps):
     """--chain: the quiet bands' hiss of each call's clean estimate along a variation, mean over clips."""
     ts = variation_timesteps(strength, steps)[:-1]
     picked = [(x, q) for x, q in zip(clips, quiet) if q.any()]
