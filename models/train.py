@@ -14,6 +14,8 @@ calls land (the crash schedule below the strength: mostly small t). --hf-weight 
 (first difference) error, so the loss hears the highs that plain waveform MSE drowns under the bass.
 --excess noises part of the batch more than its t says and still asks for all of it to be removed, as a
 render's later calls must remove what the earlier ones left (models/README.md: tried, not yet shipped).
+--unroll gives part of the batch the input a render gives the model: noised exactly one to --unroll-calls
+sampler steps earlier, then brought down to t by the model's own calls, and asks for the source.
 
 Training resumes by itself: OUT/train_state.pt is written every --save-minutes and at the end, and the
 next run continues from it (same config, step count, EMA, optimiser), across sessions and machines.
@@ -138,6 +140,11 @@ def crash(u):
     return torch.atan2(s, torch.sqrt((1 - s * s).clamp(min=0))) * 2 / math.pi
 
 
+def crash_index(t):
+    """The inverse of `crash`: where t sits on the uniform step index."""
+    return torch.asin(torch.sin(t * math.pi / 2).clamp(0, 1).sqrt()) * 2 / math.pi
+
+
 def draw_t(b, dist="uniform"):
     """Noise levels: uniform; "plugin": 70 % in [0, 0.65] (variations), 30 % uniform (generation);
     "calls": where the plugin's model calls land. A variation samples the crash schedule below its
@@ -193,11 +200,38 @@ class Loader:
         return self.q.get()
 
 
-def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0):
+@torch.no_grad()
+def sampler_input(model, x0, t, eps, calls, grid):
+    """x_t as a render makes it: sample i is noised exactly `calls[i]` steps of `grid` (on the crash
+    schedule's index) above t, then taken down to t by that many DDIM calls of the model (the first steps
+    of the engine's iPLMS are these). calls[i] = 0: noised exactly at t."""
+    def ab(tt):
+        return torch.cos(tt * math.pi / 2)[:, None, None], torch.sin(tt * math.pi / 2)[:, None, None]
+
+    u = crash_index(t)
+
+    def level(j):  # the noise level j steps above t (t itself at 0, exactly)
+        return torch.where(j == 0, t, crash((u + j * grid).clamp(max=1.0)))
+
+    a, s = ab(level(calls))
+    x = a * x0 + s * eps
+    for j in range(int(calls.max()), 0, -1):
+        on = calls >= j
+        t_here, t_next = level(torch.full_like(t, j))[on], level(torch.full_like(t, j - 1))[on]
+        (a, s), (a2, s2) = ab(t_here), ab(t_next)
+        v = model(x[on], t_here).sample
+        x[on] = a2 * (a * x[on] - s * v) + s2 * (s * x[on] + a * v)
+    return x
+
+
+def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0, unroll=0.0, unroll_calls=3,
+           grid=0.05):
     """The v-objective's MSE. `excess` G: half the batch (of t below `excess_below`) gets up to (1 + G) times
     the noise its t says, and the target still removes all of it. A sampler's input carries earlier calls'
     errors on top of the scheduled noise, and a model that keeps that excess as signal keeps it as hiss
-    (denoise_profile.py --chain)."""
+    (denoise_profile.py --chain). `unroll` P: that fraction of the batch (of t >= 0.003) gets the model's own
+    input instead (`sampler_input`: its earlier calls' errors, not white excess), and the target is the
+    source; `grid` is one step of a 20-step render."""
     b = x0.shape[0]
     if t is None:
         t = torch.rand(b)
@@ -209,6 +243,12 @@ def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0):
         eps = eps * (1 + excess * torch.rand(b, 1, 1, device=x0.device) * picked)
     xt = alpha * x0 + sigma * eps
     v = alpha * eps - sigma * x0  # x0 = alpha * xt - sigma * v, whatever the noise's size
+    if unroll:
+        picked = (torch.rand(b, device=x0.device) < unroll) & (t >= 0.003)
+        calls = torch.randint(1, unroll_calls + 1, (b,), device=x0.device) * picked
+        xt = sampler_input(model, x0, t, eps, calls, grid)
+        # the v whose x0 is the source, whatever xt carries (divided only where sigma is not tiny)
+        v = torch.where(picked[:, None, None], (alpha * xt - x0) / sigma, v)
     err = model(xt, t).sample - v
     loss = err.pow(2).mean()
     if hf_weight:
@@ -298,6 +338,9 @@ def main():
     ap.add_argument("--excess", type=float, default=0.0, metavar="G",
                     help="half the batch noised up to (1 + G) times its t's level, all of it removed")
     ap.add_argument("--excess-below", type=float, default=1.0, metavar="T", help="--excess only where t < T")
+    ap.add_argument("--unroll", type=float, default=0.0, metavar="P",
+                    help="that fraction of the batch gets its input from the model's own sampler calls")
+    ap.add_argument("--unroll-calls", type=int, default=3, metavar="K", help="--unroll: 1 to K calls")
     ap.add_argument("--save-minutes", type=float, default=3.0)
     ap.add_argument("--fresh", action="store_true", help="ignore OUT/train_state.pt and start again")
     ap.add_argument("--init-onnx", default=None,
@@ -308,8 +351,10 @@ def main():
     ap.add_argument("--base-name", default=None, help="for the description: the model training started from")
     ap.add_argument("--minutes", type=float, default=28.0, help="wall-clock budget of this run")
     ap.add_argument("--max-steps", type=int, default=1_000_000)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--chunk", type=int, default=16384, help="training crop length (multiple of 512)")
+    # Whole windows: the shipped model was last trained on them (the GPU kit), and fine-tuning it on shorter
+    # crops walks it away from there (models/README.md); 2 x 65536 moves as many frames as 8 x 16384.
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--chunk", type=int, default=WINDOW, help="training crop length (multiple of 512)")
     ap.add_argument("--lr", type=float, default=3e-4, help="after warm-up; constant, so runs can resume")
     ap.add_argument("--decay", type=int, nargs=2, metavar=("FROM", "TO"), default=None,
                     help="cool down: the learning rate falls linearly from --lr at step FROM to --lr-end at step TO")
@@ -405,7 +450,8 @@ def main():
             g["lr"] = lr
         x0 = loader.next() if loader else sample_batch(rng, data, a.batch, a.chunk)
         x0 = x0.to(a.device, non_blocking=True)
-        loss = v_loss(net, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight, a.excess, a.excess_below)
+        loss = v_loss(net, x0, draw_t(a.batch, a.t_dist).to(a.device), a.hf_weight, a.excess, a.excess_below,
+                      a.unroll, a.unroll_calls)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -435,6 +481,7 @@ def main():
     metrics = {"params": n_params, "config": a.config, "data": "corpus" if a.corpus else "synth",
                "init": a.init_onnx or a.init_unet,
                "t_dist": a.t_dist, "hf_weight": a.hf_weight, "excess": a.excess, "excess_below": a.excess_below,
+               "unroll": a.unroll, "unroll_calls": a.unroll_calls,
                "steps": step, "train_minutes": round(total_s / 60, 1), "batch": a.batch,
                "chunk": a.chunk, "lr": a.lr, "decay": a.decay, "decay_minutes": a.decay_minutes or None,
                "lr_end": a.lr_end if a.decay or a.decay_minutes else None,
