@@ -5,7 +5,7 @@
 #   bash models/gpu/prepare.sh [NAME=CONFIG:WEIGHTS[:ARGS] ...]   # default: the shipped model, wide=wide:models/default/model.onnx
 #   bash models/gpu/prepare.sh small=small:target/redance-small2-calls/unet wide=wide:target/gpu-init/wide/unet
 #   bash models/gpu/prepare.sh wide=wide:models/default/model.onnx \
-#       wide-ex=wide:models/default/model.onnx:"--excess 0.2 --excess-below 0.15"
+#       wide-un=wide:models/default/model.onnx:"--unroll 0.5"
 #
 # Each NAME is one training run, all trained at once on the one GPU, each starting from WEIGHTS (an exported
 # model.onnx, read back by onnx_weights.py; or a diffusers UNet folder: a run's OUT/unet, models/widen.py's
