@@ -140,6 +140,11 @@ def crash(u):
     return torch.atan2(s, torch.sqrt((1 - s * s).clamp(min=0))) * 2 / math.pi
 
 
+def alpha_sigma(t):
+    """alpha(t) and sigma(t) of a batch's noise levels, shaped to scale [b, 2, L] audio."""
+    return torch.cos(t * math.pi / 2)[:, None, None], torch.sin(t * math.pi / 2)[:, None, None]
+
+
 def crash_index(t):
     """The inverse of `crash`: where t sits on the uniform step index."""
     return torch.asin(torch.sin(t * math.pi / 2).clamp(0, 1).sqrt()) * 2 / math.pi
@@ -205,20 +210,17 @@ def sampler_input(model, x0, t, eps, calls, grid):
     """x_t as a render makes it: sample i is noised exactly `calls[i]` steps of `grid` (on the crash
     schedule's index) above t, then taken down to t by that many DDIM calls of the model (the first steps
     of the engine's iPLMS are these). calls[i] = 0: noised exactly at t."""
-    def ab(tt):
-        return torch.cos(tt * math.pi / 2)[:, None, None], torch.sin(tt * math.pi / 2)[:, None, None]
-
     u = crash_index(t)
 
     def level(j):  # the noise level j steps above t (t itself at 0, exactly)
         return torch.where(j == 0, t, crash((u + j * grid).clamp(max=1.0)))
 
-    a, s = ab(level(calls))
+    a, s = alpha_sigma(level(calls))
     x = a * x0 + s * eps
     for j in range(int(calls.max()), 0, -1):
         on = calls >= j
         t_here, t_next = level(torch.full_like(t, j))[on], level(torch.full_like(t, j - 1))[on]
-        (a, s), (a2, s2) = ab(t_here), ab(t_next)
+        (a, s), (a2, s2) = alpha_sigma(t_here), alpha_sigma(t_next)
         v = model(x[on], t_here).sample
         x[on] = a2 * (a * x[on] - s * v) + s2 * (s * x[on] + a * v)
     return x
@@ -235,8 +237,7 @@ def v_loss(model, x0, t=None, hf_weight=0.0, excess=0.0, excess_below=1.0, unrol
     b = x0.shape[0]
     if t is None:
         t = torch.rand(b)
-    alpha = torch.cos(t * math.pi / 2)[:, None, None]
-    sigma = torch.sin(t * math.pi / 2)[:, None, None]
+    alpha, sigma = alpha_sigma(t)
     eps = torch.randn_like(x0)
     if excess:
         picked = (torch.rand(b, 1, 1, device=x0.device) < 0.5) & (t[:, None, None] < excess_below)
